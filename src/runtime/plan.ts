@@ -1,0 +1,51 @@
+/**
+ * The execution plan: everything the runtime needs besides the wasm module
+ * and the weight bytes. It is JSON (plan.json in an artifact folder), so it
+ * holds no functions and no typed arrays.
+ *
+ * Memory layout of the one WebAssembly.Memory:
+ *   [0, weightsOffset)                 reserved (null page)
+ *   [weightsOffset, +weightsBytes)     weights image, copied from weights.bin once
+ *   [arenaOffset, +arenaBytes)         activations, inputs and outputs, reused by liveness
+ *   [scratchOffset, +scratchBytes)     kernel-private temporaries
+ */
+import type { DType } from "../support/dtype.js";
+
+export const PLAN_VERSION = 1;
+
+export interface TensorSlot {
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Byte offset in memory. */
+  readonly offset: number;
+}
+
+export interface PlanStep {
+  /** Export name of the kernel in the wasm module. */
+  readonly kernel: string;
+  /** Task count: the runtime calls kernel(first, count) over [0, tasks). */
+  readonly tasks: number;
+  /** The fused group's name and op types, for profiles. */
+  readonly group: string;
+  readonly ops: readonly string[];
+  /** Floating-point operations of one run of the step. */
+  readonly flops: number;
+}
+
+export interface ExecutionPlan {
+  readonly version: number;
+  readonly modelName: string;
+  readonly memoryBytes: number;
+  readonly weightsOffset: number;
+  readonly weightsBytes: number;
+  readonly arenaOffset: number;
+  readonly arenaBytes: number;
+  readonly scratchOffset: number;
+  readonly scratchBytes: number;
+  readonly inputs: readonly TensorSlot[];
+  readonly outputs: readonly TensorSlot[];
+  readonly steps: readonly PlanStep[];
+  /** Wasm features the module uses, checked before instantiation. */
+  readonly features: { readonly simd: boolean; readonly relaxedSimd: boolean; readonly threads: boolean };
+}

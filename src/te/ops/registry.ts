@@ -1,0 +1,21 @@
+/**
+ * The op registry: ONNX op type (default domain) → definition. The two
+ * families live in their own folders; this file only joins them.
+ */
+import type { OpDefinition } from "../op.js";
+import { MATH_OPS } from "./math/index.js";
+import { NN_OPS } from "./nn/index.js";
+
+const REGISTRY: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
+  ...Object.entries(MATH_OPS),
+  ...Object.entries(NN_OPS),
+]);
+
+/** The definition of an op of the default domain, or undefined when Tessera does not implement it. */
+export function findOpDefinition(opType: string): OpDefinition | undefined {
+  return REGISTRY.get(opType);
+}
+
+export function supportedOpTypes(): readonly string[] {
+  return [...REGISTRY.keys()].sort();
+}

@@ -1,0 +1,50 @@
+/**
+ * Tensor expressions (TVM's TE): a tensor is either a placeholder (an input
+ * buffer of the kernel) or a compute, defined by an expression of its axes.
+ *
+ * Invariants:
+ * - A compute's `axes` are exactly as many as its shape's dims, with
+ *   `axes[i].extent === shape[i]`; its body refers to those axis variables,
+ *   to reduction variables of its own `reduce` nodes, and to other tensors
+ *   through `tload`.
+ * - Shapes are concrete (symbolic dims are bound before TE is built).
+ * - A `reduce` appears only at the top of a body or under elementwise
+ *   operations (an epilogue); never inside another reduce's body or a tload index.
+ */
+import type { DType } from "../support/dtype.js";
+import { assert } from "../support/assert.js";
+import { type Expr, type IterVar, makeIterVar } from "./expr.js";
+
+export interface TeTensor {
+  readonly kind: "placeholder" | "compute";
+  readonly id: number;
+  readonly name: string;
+  readonly dtype: DType;
+  readonly shape: readonly number[];
+  /** Compute only: one axis per dim. Empty for placeholders. */
+  readonly axes: readonly IterVar[];
+  /** Compute only. */
+  readonly body: Expr | null;
+}
+
+let nextTensorId = 1;
+
+export function placeholder(name: string, dtype: DType, shape: readonly number[]): TeTensor {
+  return { kind: "placeholder", id: nextTensorId++, name, dtype, shape: [...shape], axes: [], body: null };
+}
+
+/**
+ * Defines a compute tensor: `define` receives one int32 index expression per
+ * dim and returns the element's value. Axis names default to i0, i1, ….
+ */
+export function compute(
+  name: string,
+  shape: readonly number[],
+  define: (indices: readonly Expr[]) => Expr,
+  axisNames?: readonly string[],
+): TeTensor {
+  const axes = shape.map((extent, dim) => makeIterVar(axisNames?.[dim] ?? `i${dim}`, extent));
+  const body = define(axes.map((axis) => axis.variable));
+  assert(body.lanes === 1, "compute body must be scalar");
+  return { kind: "compute", id: nextTensorId++, name, dtype: body.dtype, shape: [...shape], axes, body };
+}
