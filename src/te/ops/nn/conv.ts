@@ -1,0 +1,101 @@
+/**
+ * Conv (1-D, 2-D, 3-D; grouped and depthwise) as a direct convolution:
+ *
+ *   out[n, m, o…] = sum(rc, r…; pad(x)[n, g·Cg + rc, o·s − pb + r·d…] · w[m, rc, r…]) + B[m]
+ *
+ * where g = m / (M / group). The bias is folded in as an epilogue of the
+ * reduction, so a following activation fuses after it.
+ */
+import { type Expr, add, div, int, mul, tload } from "../../expr.js";
+import { type TeTensor, compute } from "../../tensor.js";
+import type { OpBuildContext, OpDefinition } from "../../op.js";
+import { shapeError } from "../../builders.js";
+import { outputName, optionalInput, requireInput, zeroOf } from "./common.js";
+import { type WindowGeometry, paddedLoad, reduceOver, reductionAxes, windowGeometry, windowPosition } from "./window.js";
+
+/** The kernel's spatial shape: the kernel_shape attribute when given (checked against W), else W's. */
+export function kernelShapeOf(context: OpBuildContext, weights: TeTensor): readonly number[] {
+  const fromWeights = weights.shape.slice(2);
+  const declared = context.attributes.ints("kernel_shape", fromWeights);
+  if (declared.length !== fromWeights.length || declared.some((extent, dim) => extent !== fromWeights[dim])) {
+    throw shapeError(context.node, `kernel_shape [${declared.join(",")}] does not match W's spatial dims [${fromWeights.join(",")}]`);
+  }
+  return fromWeights;
+}
+
+function checkConvShapes(context: OpBuildContext, x: TeTensor, w: TeTensor, group: number): void {
+  if (x.shape.length < 3 || x.shape.length > 5) {
+    throw shapeError(context.node, `X must have rank 3 to 5 (N, C, spatial…), got [${x.shape.join(",")}]`);
+  }
+  if (w.shape.length !== x.shape.length) {
+    throw shapeError(context.node, `W rank ${w.shape.length} differs from X rank ${x.shape.length}`);
+  }
+  if (group < 1 || x.shape[1]! !== w.shape[1]! * group || w.shape[0]! % group !== 0) {
+    throw shapeError(
+      context.node,
+      `X channels ${x.shape[1]} and W [${w.shape.join(",")}] do not agree with group ${group}`,
+    );
+  }
+}
+
+function biasOf(context: OpBuildContext, channels: number): TeTensor | null {
+  const bias = optionalInput(context, 2)?.tensor ?? null;
+  if (bias === null) return null;
+  if (bias.shape.length !== 1 || bias.shape[0] !== channels) {
+    throw shapeError(context.node, `B must have shape [${channels}], got [${bias.shape.join(",")}]`);
+  }
+  return bias;
+}
+
+interface ConvOperands {
+  readonly x: TeTensor;
+  readonly w: TeTensor;
+  readonly bias: TeTensor | null;
+  readonly group: number;
+  readonly geometry: WindowGeometry;
+}
+
+function buildConv(context: OpBuildContext): TeTensor {
+  const x = requireInput(context, 0).tensor;
+  const w = requireInput(context, 1).tensor;
+  const group = context.attributes.int("group", 1);
+  checkConvShapes(context, x, w, group);
+  const kernel = kernelShapeOf(context, w);
+  const geometry = windowGeometry(context, x.shape.slice(2), kernel);
+  const operands: ConvOperands = { x, w, bias: biasOf(context, w.shape[0]!), group, geometry };
+  const shape = [x.shape[0]!, w.shape[0]!, ...geometry.output];
+  const axisNames = ["n", "c", ...spatialNames(kernel.length, "o")];
+  return compute(outputName(context), shape, (indices) => convBody(operands, indices), axisNames);
+}
+
+function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
+  const { x, w, bias, group, geometry } = operands;
+  const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
+  const perGroupIn = w.shape[1]!;
+  const perGroupOut = w.shape[0]! / group;
+  const reduction = reductionAxes(["rc", ...spatialNames(geometry.kernel.length, "r")], [perGroupIn, ...geometry.kernel]);
+  const [reducedChannel, ...window] = reduction.indices as [Expr, ...Expr[]];
+  const inputChannel = group === 1 ? reducedChannel : groupChannel(channel, perGroupOut, perGroupIn, reducedChannel);
+  const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, window[dim]!));
+  const input = paddedLoad(x, [batch, inputChannel], positions, geometry, zeroOf(x.dtype));
+  const weight = tload(w, [channel, reducedChannel, ...window]);
+  const sum = reduceOver("sum", reduction.axes, mul(input, weight));
+  return bias === null ? sum : add(sum, tload(bias, [channel]));
+}
+
+/** Input channel (m / perGroupOut) · perGroupIn + rc of the group that output channel m belongs to. */
+function groupChannel(channel: Expr, perGroupOut: number, perGroupIn: number, reducedChannel: Expr): Expr {
+  const groupIndex = perGroupOut === 1 ? channel : div(channel, int(perGroupOut));
+  const base = perGroupIn === 1 ? groupIndex : mul(groupIndex, int(perGroupIn));
+  return reducedChannel === int(0) ? base : add(base, reducedChannel);
+}
+
+export function spatialNames(count: number, prefix: string): string[] {
+  const letters = count === 1 ? ["w"] : count === 2 ? ["h", "w"] : ["d", "h", "w"];
+  return letters.map((letter) => `${prefix}${letter}`);
+}
+
+export const Conv: OpDefinition = {
+  pattern: () => "out-fusable",
+  build: (context) => [buildConv(context)],
+};

@@ -1,0 +1,96 @@
+/**
+ * Matrix products: MatMul (numpy semantics) and Gemm. Both are a single sum
+ * over the inner dimension; Gemm's alpha/beta/C form the epilogue.
+ */
+import { type Expr, add, constant, int, makeIterVar, mul, reduce, tload } from "../../expr.js";
+import { type TeTensor, compute } from "../../tensor.js";
+import type { OpBuildContext, OpDefinition } from "../../op.js";
+import { broadcastLoad, broadcastShapes, shapeError } from "../../builders.js";
+import { optionalInput, outputName, requireInput } from "./common.js";
+
+/**
+ * MatMul: a 1-D left operand is a row [1, K] and a 1-D right operand a
+ * column [K, 1], their unit dim removed from the result; leading (batch)
+ * dims broadcast.
+ */
+function buildMatMul(context: OpBuildContext): TeTensor {
+  const a = requireInput(context, 0).tensor;
+  const b = requireInput(context, 1).tensor;
+  if (a.shape.length === 0 || b.shape.length === 0) throw shapeError(context.node, "MatMul operands must not be scalars");
+  const aRows = a.shape.length === 1 ? null : a.shape[a.shape.length - 2]!;
+  const bColumns = b.shape.length === 1 ? null : b.shape[b.shape.length - 1]!;
+  const inner = a.shape[a.shape.length - 1]!;
+  const bInner = b.shape[Math.max(0, b.shape.length - 2)]!;
+  if (inner !== bInner) {
+    throw shapeError(context.node, `inner dims differ: [${a.shape.join(",")}] x [${b.shape.join(",")}]`);
+  }
+  const aBatch = a.shape.slice(0, Math.max(0, a.shape.length - 2));
+  const bBatch = b.shape.slice(0, Math.max(0, b.shape.length - 2));
+  const batch = broadcastShapes(context.node, [aBatch, bBatch]);
+  const shape = [...batch, ...(aRows === null ? [] : [aRows]), ...(bColumns === null ? [] : [bColumns])];
+  const k = makeIterVar("k", inner);
+  return compute(outputName(context), shape, (indices) => {
+    const batchIndices = indices.slice(0, batch.length);
+    const row = aRows === null ? null : indices[batch.length]!;
+    const column = bColumns === null ? null : indices[indices.length - 1]!;
+    const left = aRows === null ? tload(a, [k.variable]) : batchedLoad(a, aBatch, batchIndices, [row!, k.variable]);
+    const right = bColumns === null ? tload(b, [k.variable]) : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
+    return reduce("sum", [k], mul(left, right));
+  });
+}
+
+/** Loads a matrix operand whose batch dims broadcast against the result's. */
+function batchedLoad(tensor: TeTensor, batchShape: readonly number[], batchIndices: readonly Expr[], matrix: readonly Expr[]): Expr {
+  const offset = batchIndices.length - batchShape.length;
+  const leading = batchShape.map((extent, dim) => (extent === 1 ? int(0) : batchIndices[dim + offset]!));
+  return tload(tensor, [...leading, ...matrix]);
+}
+
+/** Gemm: Y = alpha · A' · B' + beta · C, A' = transA ? Aᵀ : A, B' likewise, C broadcast to [M, N]. */
+function buildGemm(context: OpBuildContext): TeTensor {
+  const a = requireInput(context, 0).tensor;
+  const b = requireInput(context, 1).tensor;
+  const c = optionalInput(context, 2)?.tensor ?? null;
+  if (a.shape.length !== 2 || b.shape.length !== 2) {
+    throw shapeError(context.node, `A and B must be 2-D, got [${a.shape.join(",")}] and [${b.shape.join(",")}]`);
+  }
+  const transA = context.attributes.int("transA", 0) !== 0;
+  const transB = context.attributes.int("transB", 0) !== 0;
+  const alpha = context.attributes.float("alpha", 1);
+  const beta = context.attributes.float("beta", 1);
+  const [rows, inner] = transA ? [a.shape[1]!, a.shape[0]!] : [a.shape[0]!, a.shape[1]!];
+  const [bInner, columns] = transB ? [b.shape[1]!, b.shape[0]!] : [b.shape[0]!, b.shape[1]!];
+  if (inner !== bInner) throw shapeError(context.node, `inner dims differ: ${inner} vs ${bInner}`);
+  const shape = [rows, columns];
+  if (c !== null) broadcastToExactly(context, c, shape);
+  const k = makeIterVar("k", inner);
+  return compute(outputName(context), shape, ([row, column]) => {
+    const left = tload(a, transA ? [k.variable, row!] : [row!, k.variable]);
+    const right = tload(b, transB ? [column!, k.variable] : [k.variable, column!]);
+    const product = scaled(reduce("sum", [k], mul(left, right)), alpha);
+    if (c === null || beta === 0) return product;
+    return add(product, scaled(broadcastLoad(c, [row!, column!]), beta));
+  }, ["m", "n"]);
+}
+
+function scaled(value: Expr, factor: number): Expr {
+  return factor === 1 ? value : mul(value, constant(factor, value.dtype));
+}
+
+/** Checks that `tensor` broadcasts to `shape` without growing it (unidirectional broadcast). */
+function broadcastToExactly(context: OpBuildContext, tensor: TeTensor, shape: readonly number[]): void {
+  const result = broadcastShapes(context.node, [tensor.shape, shape]);
+  if (result.length !== shape.length || result.some((extent, dim) => extent !== shape[dim])) {
+    throw shapeError(context.node, `C [${tensor.shape.join(",")}] does not broadcast to [${shape.join(",")}]`);
+  }
+}
+
+export const MatMul: OpDefinition = {
+  pattern: () => "out-fusable",
+  build: (context) => [buildMatMul(context)],
+};
+
+export const Gemm: OpDefinition = {
+  pattern: () => "out-fusable",
+  build: (context) => [buildGemm(context)],
+};
