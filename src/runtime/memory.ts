@@ -1,0 +1,65 @@
+/**
+ * The one WebAssembly.Memory a session runs in (layout in plan.ts), and the
+ * byte copies between it and host tensors. Copies go through Uint8Array views
+ * so any dtype moves the same way; no element arithmetic happens here.
+ */
+import type { ExecutionPlan, TensorSlot } from "./plan.js";
+import { Tensor } from "./tensor.js";
+import { allocateTypedArray, dtypeBytes } from "../support/dtype.js";
+import { TesseraError } from "../support/errors.js";
+
+const PAGE_BYTES = 65536;
+
+export function slotBytes(slot: TensorSlot): number {
+  return slot.shape.reduce((product, dim) => product * dim, 1) * dtypeBytes(slot.dtype);
+}
+
+/**
+ * Checks that every region the plan names lies inside its memory, so a
+ * corrupt plan fails with E_BAD_ARTIFACT rather than a RangeError mid-run.
+ */
+export function checkPlanLayout(plan: ExecutionPlan): void {
+  const regions: [string, number, number][] = [
+    ["weights", plan.weightsOffset, plan.weightsBytes],
+    ["arena", plan.arenaOffset, plan.arenaBytes],
+    ["scratch", plan.scratchOffset, plan.scratchBytes],
+    ...[...plan.inputs, ...plan.outputs].map((slot): [string, number, number] => [
+      `tensor '${slot.name}'`,
+      slot.offset,
+      slotBytes(slot),
+    ]),
+  ];
+  for (const [what, offset, bytes] of regions) {
+    const sound = Number.isInteger(offset) && Number.isInteger(bytes) && offset >= 0 && bytes >= 0;
+    if (!sound || offset + bytes > plan.memoryBytes) {
+      throw new TesseraError(
+        "E_BAD_ARTIFACT",
+        `the plan puts ${what} at [${offset}, +${bytes}), outside its ${plan.memoryBytes}-byte memory`,
+      );
+    }
+  }
+}
+
+/** Creates the memory for `plan`; shared (fixed size) when the module uses threads. */
+export function createMemory(plan: ExecutionPlan): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(plan.memoryBytes / PAGE_BYTES));
+  if (plan.features.threads) return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
+  return new WebAssembly.Memory({ initial: pages });
+}
+
+export function writeBytes(memory: WebAssembly.Memory, offset: number, bytes: Uint8Array): void {
+  new Uint8Array(memory.buffer, offset, bytes.byteLength).set(bytes);
+}
+
+export function writeTensor(memory: WebAssembly.Memory, slot: TensorSlot, tensor: Tensor): void {
+  const data = tensor.data;
+  writeBytes(memory, slot.offset, new Uint8Array(data.buffer, data.byteOffset, data.byteLength));
+}
+
+/** Copies a slot out of memory into a fresh Tensor that owns its data. */
+export function readTensor(memory: WebAssembly.Memory, slot: TensorSlot): Tensor {
+  const size = slot.shape.reduce((product, dim) => product * dim, 1);
+  const data = allocateTypedArray(slot.dtype, size);
+  new Uint8Array(data.buffer).set(new Uint8Array(memory.buffer, slot.offset, data.byteLength));
+  return new Tensor(slot.dtype, data, slot.shape);
+}
