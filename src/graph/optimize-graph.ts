@@ -1,0 +1,65 @@
+/**
+ * The graph-level pipeline: a plain, ordered array of named passes, run one
+ * after another, then operator fusion. `dumpAfter` prints the IR after one
+ * pass (the CLI's `--dump-ir after:<pass>`).
+ */
+import type { Graph } from "./ir.js";
+import type { FusedGraph } from "./fused.js";
+import { inferShapes } from "./infer-shapes.js";
+import { verifyGraph } from "./verify-graph.js";
+import { printFusedGraph, printGraph } from "./print-graph.js";
+import { removeIdentity } from "./passes/remove-identity.js";
+import { foldBatchNorm } from "./passes/fold-batch-norm.js";
+import { foldConstants } from "./passes/fold-constants.js";
+import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
+import { fuseOperators } from "./passes/fuse-operators.js";
+import { TesseraError } from "../support/errors.js";
+
+export interface OptimizeGraphOptions {
+  /** Sizes of symbolic dims; unbound ones are 1 (see infer-shapes.ts). */
+  readonly bindings?: ReadonlyMap<string, number>;
+  /** A pass name from GRAPH_PASS_NAMES: the IR after it goes to `log`. */
+  readonly dumpAfter?: string;
+  /** Where dumps go; standard error by default. */
+  readonly log?: (text: string) => void;
+}
+
+export interface GraphPassOptions {
+  readonly bindings?: ReadonlyMap<string, number>;
+}
+
+export interface GraphPass {
+  readonly name: string;
+  readonly run: (graph: Graph, options: GraphPassOptions) => Graph;
+}
+
+export const GRAPH_PASSES: readonly GraphPass[] = [
+  { name: "infer-shapes", run: (graph, options) => inferShapes(graph, { bindings: options.bindings }) },
+  { name: "remove-identity", run: (graph) => removeIdentity(graph) },
+  { name: "fold-batch-norm", run: (graph) => foldBatchNorm(graph) },
+  { name: "fold-constants", run: (graph) => foldConstants(graph) },
+  { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
+  { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
+];
+
+/** The last step: it turns the graph into a fused graph, so it is not a GraphPass. */
+export const FUSE_PASS_NAME = "fuse-operators";
+
+/** Every name `dumpAfter` accepts, in pipeline order. */
+export const GRAPH_PASS_NAMES: readonly string[] = [...GRAPH_PASSES.map((pass) => pass.name), FUSE_PASS_NAME];
+
+export function optimizeGraph(input: Graph, options: OptimizeGraphOptions = {}): { graph: Graph; fused: FusedGraph } {
+  const dumpAfter = options.dumpAfter;
+  if (dumpAfter !== undefined && !GRAPH_PASS_NAMES.includes(dumpAfter)) {
+    throw new TesseraError("E_USAGE", `unknown pass '${dumpAfter}'; passes are: ${GRAPH_PASS_NAMES.join(", ")}`);
+  }
+  const log = options.log ?? ((text: string) => process.stderr.write(text));
+  let graph = input;
+  for (const pass of GRAPH_PASSES) {
+    graph = pass.run(graph, { bindings: options.bindings });
+    if (pass.name === dumpAfter) log(`// after ${pass.name}\n${printGraph(graph)}`);
+  }
+  const fused = fuseOperators(graph);
+  if (dumpAfter === FUSE_PASS_NAME) log(`// after ${FUSE_PASS_NAME}\n${printFusedGraph(fused)}`);
+  return { graph, fused };
+}
