@@ -3,9 +3,13 @@
  * movement and shape ops. Joined with the math family in ../registry.ts.
  */
 import type { OpDefinition } from "../../op.js";
+import { Constant, ConstantOfShape, Range, Shape, Size } from "./constant-ops.js";
 import { Conv } from "./conv.js";
+import { Concat, Expand, Slice, Split, Tile, Transpose } from "./data-movement.js";
+import { Gather, GatherElements, GatherND } from "./gather.js";
 import { Gemm, MatMul } from "./matmul.js";
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool } from "./pool.js";
+import { Dropout, Flatten, Identity, Reshape, Squeeze, Unsqueeze } from "./shape-ops.js";
 
 export const NN_OPS: Readonly<Record<string, OpDefinition>> = {
   Conv,
@@ -17,4 +21,24 @@ export const NN_OPS: Readonly<Record<string, OpDefinition>> = {
   GlobalMaxPool,
   GlobalAveragePool,
   GlobalLpPool,
+  Reshape,
+  Flatten,
+  Squeeze,
+  Unsqueeze,
+  Identity,
+  Dropout,
+  Concat,
+  Split,
+  Transpose,
+  Slice,
+  Expand,
+  Tile,
+  Gather,
+  GatherElements,
+  GatherND,
+  Shape,
+  Size,
+  ConstantOfShape,
+  Range,
+  Constant,
 };
