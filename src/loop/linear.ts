@@ -1,0 +1,178 @@
+/**
+ * Two analyses of int32 index expressions used by the simplifier and by
+ * schedule legality checks:
+ * - linear forms: an expression as Σ coefficient · atom + constant, where
+ *   atoms are the non-linear parts (variables, div, rem, loads, products of
+ *   two non-constants). Coefficients wrap like int32 arithmetic, so
+ *   rebuilding from a linear form is exact in the ring of int32 values.
+ * - intervals: conservative [min, max] bounds given bounds of variables
+ *   (loop variables range over [0, extent)); null when unknown or when an
+ *   intermediate could leave the int32 range (so no proof relies on wrap).
+ */
+import { type Expr, type Var, binary, int } from "../te/expr.js";
+
+export interface LinearForm {
+  /** Atom → coefficient (never 0), in order of first appearance. */
+  readonly terms: ReadonlyMap<Expr, number>;
+  readonly constant: number;
+}
+
+export interface Interval {
+  readonly min: number;
+  readonly max: number;
+}
+
+export type Ranges = ReadonlyMap<Var, Interval>;
+
+const INT32_MIN = -2147483648;
+const INT32_MAX = 2147483647;
+
+export function isIndexExpr(expr: Expr): boolean {
+  return expr.dtype === "int32" && expr.lanes === 1;
+}
+
+export function linearForm(expr: Expr): LinearForm {
+  const terms = new Map<Expr, number>();
+  let constantPart = 0;
+  const visit = (node: Expr, scale: number): void => {
+    if (node.kind === "const" && isIndexExpr(node)) {
+      constantPart = (constantPart + Math.imul(Number(node.value), scale)) | 0;
+      return;
+    }
+    if (node.kind === "binary" && isIndexExpr(node)) {
+      if (node.op === "add" || node.op === "sub") {
+        visit(node.a, scale);
+        visit(node.b, node.op === "add" ? scale : -scale | 0);
+        return;
+      }
+      if (node.op === "mul" && node.b.kind === "const") return visit(node.a, Math.imul(scale, Number(node.b.value)));
+      if (node.op === "mul" && node.a.kind === "const") return visit(node.b, Math.imul(scale, Number(node.a.value)));
+    }
+    if (node.kind === "unary" && node.op === "neg" && isIndexExpr(node)) return visit(node.a, -scale | 0);
+    const coefficient = ((terms.get(node) ?? 0) + scale) | 0;
+    if (coefficient === 0) terms.delete(node);
+    else terms.set(node, coefficient);
+  };
+  visit(expr, 1);
+  return { terms, constant: constantPart };
+}
+
+/** Rebuilds an expression from a linear form: positive terms first, the constant last. */
+export function fromLinearForm(form: LinearForm): Expr {
+  const entries = [...form.terms].filter(([, coefficient]) => coefficient !== 0);
+  const ordered = [...entries.filter(([, c]) => c > 0), ...entries.filter(([, c]) => c < 0)];
+  let result: Expr | null = null;
+  for (const [atom, coefficient] of ordered) {
+    if (result === null) {
+      result = coefficient === 1 ? atom : binary("mul", atom, int(coefficient));
+    } else if (coefficient > 0) {
+      result = binary("add", result, coefficient === 1 ? atom : binary("mul", atom, int(coefficient)));
+    } else {
+      const magnitude = -coefficient | 0;
+      result = binary("sub", result, magnitude === 1 ? atom : binary("mul", atom, int(magnitude)));
+    }
+  }
+  if (result === null) return int(form.constant);
+  if (form.constant > 0) return binary("add", result, int(form.constant));
+  if (form.constant < 0) return binary("sub", result, int(-form.constant | 0));
+  return result;
+}
+
+function checked(min: number, max: number): Interval | null {
+  if (!Number.isFinite(min) || !Number.isFinite(max) || min < INT32_MIN || max > INT32_MAX) return null;
+  return { min, max };
+}
+
+/** Conservative bounds of a scalar int32 or bool expression; null when unknown. */
+export function intervalOf(expr: Expr, ranges: Ranges): Interval | null {
+  if (expr.lanes !== 1) return null;
+  if (expr.dtype === "bool") return boolInterval(expr, ranges);
+  if (expr.dtype !== "int32") return null;
+  switch (expr.kind) {
+    case "const":
+      return { min: Number(expr.value), max: Number(expr.value) };
+    case "var":
+      return ranges.get(expr) ?? null;
+    case "binary":
+      return binaryInterval(expr.op, intervalOf(expr.a, ranges), intervalOf(expr.b, ranges));
+    case "select": {
+      const a = intervalOf(expr.a, ranges);
+      const b = intervalOf(expr.b, ranges);
+      return a === null || b === null ? null : { min: Math.min(a.min, b.min), max: Math.max(a.max, b.max) };
+    }
+    case "cast":
+      return expr.a.dtype === "bool" ? { min: 0, max: 1 } : null;
+    default:
+      return null;
+  }
+}
+
+function boolInterval(expr: Expr, ranges: Ranges): Interval {
+  if (expr.kind === "const") return { min: Number(expr.value), max: Number(expr.value) };
+  if (expr.kind === "compare") {
+    const proven = proveCompare(expr.op, expr.a, expr.b, ranges);
+    if (proven !== null) return { min: proven, max: proven };
+  }
+  return { min: 0, max: 1 };
+}
+
+function binaryInterval(op: string, a: Interval | null, b: Interval | null): Interval | null {
+  if (a === null || b === null) return null;
+  switch (op) {
+    case "add":
+      return checked(a.min + b.min, a.max + b.max);
+    case "sub":
+      return checked(a.min - b.max, a.max - b.min);
+    case "mul": {
+      const products = [a.min * b.min, a.min * b.max, a.max * b.min, a.max * b.max];
+      return checked(Math.min(...products), Math.max(...products));
+    }
+    case "div":
+      if (b.min !== b.max || b.min <= 0) return null;
+      return { min: Math.trunc(a.min / b.min), max: Math.trunc(a.max / b.min) };
+    case "rem":
+      if (b.min !== b.max || b.min <= 0) return null;
+      if (a.min >= 0) return a.max < b.min ? a : { min: 0, max: b.min - 1 };
+      return { min: -(b.min - 1), max: b.min - 1 };
+    case "min":
+      return { min: Math.min(a.min, b.min), max: Math.min(a.max, b.max) };
+    case "max":
+      return { min: Math.max(a.min, b.min), max: Math.max(a.max, b.max) };
+    default:
+      return null;
+  }
+}
+
+/** 1 or 0 when `a op b` holds for all or no values in `ranges`, else null. Int32 operands only. */
+export function proveCompare(op: string, a: Expr, b: Expr, ranges: Ranges): number | null {
+  if (!isIndexExpr(a)) return null;
+  const difference = intervalOf(fromLinearForm(subtractForms(linearForm(a), linearForm(b))), ranges);
+  if (difference === null) return null;
+  const { min, max } = difference;
+  switch (op) {
+    case "lt":
+      return max < 0 ? 1 : min >= 0 ? 0 : null;
+    case "le":
+      return max <= 0 ? 1 : min > 0 ? 0 : null;
+    case "gt":
+      return min > 0 ? 1 : max <= 0 ? 0 : null;
+    case "ge":
+      return min >= 0 ? 1 : max < 0 ? 0 : null;
+    case "eq":
+      return min === 0 && max === 0 ? 1 : min > 0 || max < 0 ? 0 : null;
+    case "ne":
+      return min === 0 && max === 0 ? 0 : min > 0 || max < 0 ? 1 : null;
+    default:
+      return null;
+  }
+}
+
+export function subtractForms(a: LinearForm, b: LinearForm): LinearForm {
+  const terms = new Map(a.terms);
+  for (const [atom, coefficient] of b.terms) {
+    const sum = ((terms.get(atom) ?? 0) - coefficient) | 0;
+    if (sum === 0) terms.delete(atom);
+    else terms.set(atom, sum);
+  }
+  return { terms, constant: (a.constant - b.constant) | 0 };
+}
