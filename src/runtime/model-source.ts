@@ -11,6 +11,8 @@ import { TesseraError } from "../support/errors.js";
 export interface ModelSource {
   readonly bytes: Uint8Array;
   readonly readExternal?: (location: string) => Uint8Array;
+  /** The model's name for plans and profiles (the file name without .onnx). */
+  readonly name?: string;
 }
 
 export async function readModelFile(platform: Platform, path: string): Promise<ModelSource> {
@@ -19,7 +21,8 @@ export async function readModelFile(platform: Platform, path: string): Promise<M
   }
   const bytes = await platform.readFile(path);
   const directory = platform.dirname(path);
-  return { bytes, readExternal: (location) => readExternalData(platform, directory, location) };
+  const name = path.replace(/^.*[\\/]/, "").replace(/\.onnx$/i, "");
+  return { bytes, name, readExternal: (location) => readExternalData(platform, directory, location) };
 }
 
 function readExternalData(platform: Platform, directory: string, location: string): Uint8Array {
