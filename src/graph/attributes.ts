@@ -40,27 +40,25 @@ export class Attributes {
   private read<K extends AttributeValue["kind"]>(
     name: string,
     kind: K,
-    fallback: Extract<AttributeValue, { kind: K }>["value"] | undefined,
-  ): Extract<AttributeValue, { kind: K }>["value"] {
+    fallback: AttributeOf<K> | undefined,
+  ): AttributeOf<K> {
     const value = this.node.attributes.get(name);
     if (value === undefined) {
-      if (fallback !== undefined) return fallback;
-      throw new TesseraError("E_INVALID_MODEL", `required attribute '${name}' is missing`, {
-        nodeName: this.node.name,
-        opType: this.node.opType,
-        opset: this.node.opset,
-      });
+      if (fallback !== undefined) return fallback as AttributeOf<K>;
+      throw new TesseraError("E_INVALID_MODEL", `required attribute '${name}' is missing`, locationOf(this.node));
     }
     if (value.kind !== kind) {
-      throw new TesseraError("E_INVALID_MODEL", `attribute '${name}' should be ${kind}, got ${value.kind}`, {
-        nodeName: this.node.name,
-        opType: this.node.opType,
-        opset: this.node.opset,
-      });
+      throw new TesseraError(
+        "E_INVALID_MODEL",
+        `attribute '${name}' should be ${kind}, got ${value.kind}`,
+        locationOf(this.node),
+      );
     }
-    return value.value as Extract<AttributeValue, { kind: K }>["value"];
+    return value.value as AttributeOf<K>;
   }
 }
+
+type AttributeOf<K extends AttributeValue["kind"]> = Extract<AttributeValue, { kind: K }>["value"];
 
 /** The error location of a node, for TesseraError. */
 export function locationOf(node: Node): { nodeName: string; opType: string; opset: number } {
