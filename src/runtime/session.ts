@@ -12,6 +12,7 @@
  * source is an .onnx model rather than a compiled artifact.
  */
 import { type ArtifactContents, readArtifact } from "./artifact.js";
+import { type CacheableOptions, compileWithCache } from "./compile-cache.js";
 import { type KernelFunction, type StepExecutor, createSerialExecutor } from "./executor.js";
 import { checkPlanFeatures, detectEngineFeatures } from "./features.js";
 import { type Feeds, validateFeeds } from "./feeds.js";
@@ -33,6 +34,11 @@ export interface SessionOptions {
   readonly relaxedSimd?: boolean;
   /** Values of symbolic input dims (e.g. { batch: 1 }). Ignored for artifacts. */
   readonly bindings?: Record<string, number>;
+  /**
+   * Folder for an on-disk cache of compiled .onnx models (see
+   * compile-cache.ts); off when absent. Ignored for artifacts and bytes.
+   */
+  readonly cacheDirectory?: string;
   /** File access; defaults to Node's file system in Node and fetch() in browsers. */
   readonly platform?: Platform;
 }
@@ -103,7 +109,13 @@ export class InferenceSession {
     if (await platform.isDirectory(source)) {
       return InferenceSession.fromCompiled(await readArtifact(platform, source));
     }
-    return InferenceSession.fromCompiled(await compile(await readModelFile(platform, source), options));
+    const model = await readModelFile(platform, source);
+    if (options.cacheDirectory === undefined) return InferenceSession.fromCompiled(await compile(model, options));
+    const cacheable = compileOptionsOf(options);
+    const compiled = await compileWithCache(platform, options.cacheDirectory, model, cacheable, (recording) =>
+      compile(recording, options),
+    );
+    return InferenceSession.fromCompiled(compiled);
   }
 
   /** Creates a session from compiled contents already in memory (compileModel's result). */
@@ -174,11 +186,15 @@ function metadataOf(slot: TensorSlot): TensorMetadata {
 /** Compiles a model with the compiler loaded on demand, so artifact-only users never load it. */
 async function compile(source: ModelSource, options: SessionOptions): Promise<ArtifactContents> {
   const { compileModel } = await import("../compiler/compile-model.js");
-  return compileModel(source, {
-    bindings: options.bindings,
+  return compileModel(source, compileOptionsOf(options));
+}
+
+function compileOptionsOf(options: SessionOptions): CacheableOptions {
+  return {
+    bindings: options.bindings ?? {},
     relaxedSimd: options.relaxedSimd ?? detectEngineFeatures().relaxedSimd,
     threads: (options.threads ?? 1) > 1,
-  });
+  };
 }
 
 async function instantiate(wasm: Uint8Array, memory: WebAssembly.Memory): Promise<WebAssembly.Instance> {

@@ -125,3 +125,15 @@ describe("engine features", () => {
     assert.ok(!(outputs.y.data.buffer instanceof SharedArrayBuffer), "outputs are copied out of shared memory");
   });
 });
+
+describe("runtime core", () => {
+  it("imports no Node-only module statically (it must load in browsers)", async () => {
+    const { readdirSync, readFileSync } = await import("node:fs");
+    const nodeOnly = /from\s+["'](node:)?(fs|fs\/promises|path|worker_threads|os|crypto)["']/;
+    const files = readdirSync("src/runtime").filter((file) => file.endsWith(".ts") && file !== "platform-node.ts");
+    assert.ok(files.includes("session.ts"));
+    for (const file of files) {
+      assert.doesNotMatch(readFileSync(join("src/runtime", file), "utf8"), nodeOnly, file);
+    }
+  });
+});
