@@ -13,6 +13,7 @@ import { foldBatchNorm } from "./passes/fold-batch-norm.js";
 import { foldConstants } from "./passes/fold-constants.js";
 import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
 import { fuseOperators } from "./passes/fuse-operators.js";
+import { type IdSource, defaultIds } from "./builder.js";
 import { TesseraError } from "../support/errors.js";
 
 export interface OptimizeGraphOptions {
@@ -22,10 +23,13 @@ export interface OptimizeGraphOptions {
   readonly dumpAfter?: string;
   /** Where dumps go; standard error by default. */
   readonly log?: (text: string) => void;
+  /** Where new value ids come from; must be the source the graph's ids came from (default: the shared one). */
+  readonly ids?: IdSource;
 }
 
 export interface GraphPassOptions {
   readonly bindings?: ReadonlyMap<string, number>;
+  readonly ids: IdSource;
 }
 
 export interface GraphPass {
@@ -34,10 +38,10 @@ export interface GraphPass {
 }
 
 export const GRAPH_PASSES: readonly GraphPass[] = [
-  { name: "infer-shapes", run: (graph, options) => inferShapes(graph, { bindings: options.bindings }) },
+  { name: "infer-shapes", run: (graph, options) => inferShapes(graph, options) },
   { name: "remove-identity", run: (graph) => removeIdentity(graph) },
-  { name: "fold-batch-norm", run: (graph) => foldBatchNorm(graph) },
-  { name: "fold-constants", run: (graph) => foldConstants(graph) },
+  { name: "fold-batch-norm", run: (graph, options) => foldBatchNorm(graph, options.ids) },
+  { name: "fold-constants", run: (graph, options) => foldConstants(graph, options.ids) },
   { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
   { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
 ];
@@ -56,7 +60,7 @@ export function optimizeGraph(input: Graph, options: OptimizeGraphOptions = {}):
   const log = options.log ?? ((text: string) => process.stderr.write(text));
   let graph = input;
   for (const pass of GRAPH_PASSES) {
-    graph = pass.run(graph, { bindings: options.bindings });
+    graph = pass.run(graph, { bindings: options.bindings, ids: options.ids ?? defaultIds });
     if (pass.name === dumpAfter) log(`// after ${pass.name}\n${printGraph(graph)}`);
   }
   const fused = fuseOperators(graph);

@@ -12,8 +12,12 @@
  * - nodes with several outputs (Split, LayerNormalization with its extra
  *   outputs) and opaque nodes stand alone. Nothing else fuses.
  * A node joins the group producing one of its inputs only when that value is
- * the group's last output, has that node as its only reader and is not a
- * graph output, so only a group's last value can escape it.
+ * the group's last value and is not a graph output. When that value has
+ * several readers, the group takes in the whole region of nodes between it
+ * and the point where all its uses meet again (TVM's post-dominator rule):
+ * the GELU chain `h / √2 → Erf → + 1 → · h` joins the MatMul producing h.
+ * Every value inside a region is read only inside the group, so only a
+ * group's last value can escape it.
  *
  * Requires: a shape-inferred graph (patterns may depend on input shapes).
  * Ensures: the invariants of fused.ts; groups are ordered by their last
@@ -33,42 +37,117 @@ interface Draft {
   readonly kind: GroupKind;
   readonly nodes: Node[];
   readonly patterns: PatternKind[];
-  /** Position in graph.nodes of the last node added. */
-  lastIndex: number;
 }
 
+/** Facts about the graph that fusion decisions read. */
+interface Analysis {
+  readonly nodes: readonly Node[];
+  readonly readers: ReadonlyMap<Value, ReadonlySet<Node>>;
+  readonly graphOutputs: ReadonlySet<Value>;
+  readonly patterns: ReadonlyMap<Node, PatternKind>;
+  readonly positions: ReadonlyMap<Node, number>;
+  readonly producers: ReadonlyMap<Value, Node>;
+  readonly draftOf: Map<Node, Draft>;
+}
+
+/** Bounds on the region search, so a wide graph cannot make fusion quadratic. */
+const MAX_REGION_NODES = 64;
+const MAX_SCANNED_NODES = 512;
+
 export function fuseOperators(graph: Graph): FusedGraph {
-  const readers = readersOf(graph);
-  const graphOutputs = new Set(graph.outputs);
-  const draftOf = new Map<Value, Draft>();
+  const analysis = analyze(graph);
   const drafts: Draft[] = [];
-  graph.nodes.forEach((node, index) => {
-    if (node.outputs.every((output) => output.constant !== undefined)) return;
-    const pattern = patternOf(node);
-    const isFusable = (value: Value): boolean =>
-      readers.get(value)?.size === 1 && !graphOutputs.has(value) && readers.get(value)!.has(node);
-    const target = fusionTarget(node, pattern, draftOf, isFusable);
-    const draft = target ?? startDraft(node, pattern, drafts);
-    if (target !== null) {
-      target.nodes.push(node);
-      target.patterns.push(pattern);
-    }
-    draft.lastIndex = index;
-    for (const output of node.outputs) draftOf.set(output, draft);
-  });
-  drafts.sort((first, second) => first.lastIndex - second.lastIndex);
-  const groups = drafts.map((draft, index) => finishGroup(draft, index, readers, graphOutputs));
+  for (const node of analysis.nodes) {
+    if (analysis.draftOf.has(node)) continue;
+    if (joinProducerGroup(node, analysis)) continue;
+    const pattern = analysis.patterns.get(node)!;
+    const draft: Draft = { kind: kindOf(node, pattern), nodes: [node], patterns: [pattern] };
+    analysis.draftOf.set(node, draft);
+    drafts.push(draft);
+  }
+  const lastPosition = (draft: Draft): number => analysis.positions.get(draft.nodes[draft.nodes.length - 1]!)!;
+  drafts.sort((first, second) => lastPosition(first) - lastPosition(second));
+  const groups = drafts.map((draft, index) => finishGroup(draft, index, analysis));
   return { graph, groups };
+}
+
+function analyze(graph: Graph): Analysis {
+  const nodes = graph.nodes.filter((node) => !node.outputs.every((output) => output.constant !== undefined));
+  const producers = new Map<Value, Node>();
+  for (const node of nodes) for (const output of node.outputs) producers.set(output, node);
+  return {
+    nodes,
+    readers: readersOf(nodes),
+    graphOutputs: new Set(graph.outputs),
+    patterns: new Map(nodes.map((node) => [node, patternOf(node)])),
+    positions: new Map(nodes.map((node, index) => [node, index])),
+    producers,
+    draftOf: new Map(),
+  };
+}
+
+/**
+ * Adds `node` (and, for a value with several readers, the region up to
+ * where its uses meet) to the group producing one of its inputs, preferring
+ * anchored groups so that a residual Add joins the Conv before it. Returns
+ * false when no group takes it.
+ */
+function joinProducerGroup(node: Node, analysis: Analysis): boolean {
+  const pattern = analysis.patterns.get(node)!;
+  if (node.outputs.length > 1 || pattern === "view") return false;
+  const candidates: { draft: Draft; region: Node[] }[] = [];
+  for (const input of node.inputs) {
+    const producer = input === null ? undefined : analysis.producers.get(input);
+    const draft = producer === undefined ? undefined : analysis.draftOf.get(producer);
+    if (draft === undefined || !accepts(draft.kind, pattern)) continue;
+    if (draft.nodes[draft.nodes.length - 1]!.outputs[0] !== input || analysis.graphOutputs.has(input!)) continue;
+    const region = regionFrom(draft, input!, node, analysis);
+    if (region !== null) candidates.push({ draft, region });
+  }
+  const chosen = candidates.find((candidate) => candidate.draft.kind === "anchored") ?? candidates[0];
+  if (chosen === undefined) return false;
+  for (const member of chosen.region) {
+    chosen.draft.nodes.push(member);
+    chosen.draft.patterns.push(analysis.patterns.get(member)!);
+    analysis.draftOf.set(member, chosen.draft);
+  }
+  return true;
+}
+
+/**
+ * The nodes, from `firstReader` on, that read `value` or values computed
+ * from it, up to the first node after which only that node's output is
+ * still read outside the group; null when the uses never meet in a node the
+ * group can take (a reader of another kind, a graph output on the way, a
+ * node with several outputs). For a value with one reader, just that reader.
+ */
+function regionFrom(draft: Draft, value: Value, firstReader: Node, analysis: Analysis): Node[] | null {
+  const members = new Set(draft.nodes);
+  const live = new Set([value]);
+  const region: Node[] = [];
+  const start = analysis.positions.get(firstReader)!;
+  const end = Math.min(analysis.nodes.length, start + MAX_SCANNED_NODES);
+  for (let index = start; index < end && region.length < MAX_REGION_NODES; index++) {
+    const node = analysis.nodes[index]!;
+    if (!node.inputs.some((input) => input !== null && live.has(input))) continue;
+    if (analysis.draftOf.has(node) || node.outputs.length > 1) return null;
+    if (!accepts(draft.kind, analysis.patterns.get(node)!)) return null;
+    region.push(node);
+    members.add(node);
+    live.add(node.outputs[0]!);
+    for (const pending of live) {
+      const readers = analysis.readers.get(pending) ?? new Set<Node>();
+      if (!analysis.graphOutputs.has(pending) && [...readers].every((reader) => members.has(reader))) {
+        live.delete(pending);
+      }
+    }
+    if (live.size === 0 || (live.size === 1 && live.has(node.outputs[0]!))) return region;
+  }
+  return null;
 }
 
 function patternOf(node: Node): PatternKind {
   return opDefinitionOf(node).pattern(makePlaceholderContext(node));
-}
-
-function startDraft(node: Node, pattern: PatternKind, drafts: Draft[]): Draft {
-  const draft: Draft = { kind: kindOf(node, pattern), nodes: [node], patterns: [pattern], lastIndex: -1 };
-  drafts.push(draft);
-  return draft;
 }
 
 function kindOf(node: Node, pattern: PatternKind): GroupKind {
@@ -108,37 +187,10 @@ function accepts(kind: GroupKind, pattern: PatternKind): boolean {
   }
 }
 
-/**
- * The group `node` joins: one producing an input of `node` as its last
- * value, read by `node` alone. Anchored groups are preferred, so a residual
- * Add joins the Conv before it rather than the elementwise branch.
- */
-function fusionTarget(
-  node: Node,
-  pattern: PatternKind,
-  draftOf: ReadonlyMap<Value, Draft>,
-  isFusable: (value: Value) => boolean,
-): Draft | null {
-  if (node.outputs.length > 1 || pattern === "view") return null;
-  const candidates: Draft[] = [];
-  for (const input of node.inputs) {
-    const draft = input === null ? undefined : draftOf.get(input);
-    if (draft === undefined || !accepts(draft.kind, pattern)) continue;
-    if (draft.nodes[draft.nodes.length - 1]!.outputs[0] !== input || !isFusable(input!)) continue;
-    candidates.push(draft);
-  }
-  return candidates.find((draft) => draft.kind === "anchored") ?? candidates[0] ?? null;
-}
-
-function finishGroup(
-  draft: Draft,
-  index: number,
-  readers: ReadonlyMap<Value, ReadonlySet<Node>>,
-  graphOutputs: ReadonlySet<Value>,
-): FusedGroup {
+function finishGroup(draft: Draft, index: number, analysis: Analysis): FusedGroup {
   const members = new Set(draft.nodes);
   const escapes = (value: Value): boolean =>
-    graphOutputs.has(value) || [...(readers.get(value) ?? [])].some((reader) => !members.has(reader));
+    analysis.graphOutputs.has(value) || [...(analysis.readers.get(value) ?? [])].some((reader) => !members.has(reader));
   const last = draft.nodes[draft.nodes.length - 1]!;
   const standalone = draft.kind === "view" || draft.kind === "multi";
   const escaping = draft.nodes.flatMap((node) => node.outputs.filter(escapes));
@@ -194,9 +246,9 @@ function externalInputs(nodes: readonly Node[]): Value[] {
 }
 
 /** The nodes reading each value. */
-function readersOf(graph: Graph): Map<Value, Set<Node>> {
+function readersOf(nodes: readonly Node[]): Map<Value, Set<Node>> {
   const readers = new Map<Value, Set<Node>>();
-  for (const node of graph.nodes) {
+  for (const node of nodes) {
     for (const input of node.inputs) {
       if (input === null) continue;
       const set = readers.get(input) ?? new Set<Node>();
