@@ -36,16 +36,29 @@ describe("compile-time ops", () => {
   });
 
   it("Range, float and integer, and null evaluate when inputs are unknown", () => {
-    const floats = runOp("Range", [constantOf(float32([1], [])), constantOf(float32([2.2], [])), constantOf(float32([0.3], []))]);
+    const floats = runOp("Range", [
+      constantOf(float32([1], [])),
+      constantOf(float32([2.2], [])),
+      constantOf(float32([0.3], [])),
+    ]);
     checkBoth("Range", floats, [4], [1, 1.3, 1.6, 1.9]);
-    const ints = runOp("Range", [constantOf(tensorOf("int32", [], [10])), constantOf(tensorOf("int32", [], [4])), constantOf(tensorOf("int32", [], [-3]))]);
+    const ints = runOp("Range", [
+      constantOf(tensorOf("int32", [], [10])),
+      constantOf(tensorOf("int32", [], [4])),
+      constantOf(tensorOf("int32", [], [-3])),
+    ]);
     checkBoth("Range", ints, [2], [10, 7]);
     const unknown = buildContext("Range", [float32([1], []), float32([5], []), float32([1], [])]);
     assert.equal(NN_OPS.Range!.evaluate!(unknown), null);
   });
 
   it("Constant in each attribute form", () => {
-    checkBoth("Constant", runOp("Constant", [], { value: attr.tensor(float32([1, 2, 3, 4, 5], [5])) }), [5], [1, 2, 3, 4, 5]);
+    checkBoth(
+      "Constant",
+      runOp("Constant", [], { value: attr.tensor(float32([1, 2, 3, 4, 5], [5])) }),
+      [5],
+      [1, 2, 3, 4, 5],
+    );
     checkBoth("Constant", runOp("Constant", [], { value_ints: attr.ints([4, -1]) }), [2], [4, -1]);
     checkBoth("Constant", runOp("Constant", [], { value_float: attr.float(2.5) }), [], [2.5]);
   });

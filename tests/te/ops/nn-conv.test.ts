@@ -26,7 +26,9 @@ function referenceConv(x: TensorData, w: TensorData, bias: TensorData | null, pa
     const group = Math.floor(m! / perGroupOut);
     for (let rc = 0; rc < perGroupIn; rc++) {
       forEachWindow(kernel, (window) => {
-        const position = out.map((o, d) => o * params.strides[d]! - params.padBegin[d]! + window[d]! * params.dilations[d]!);
+        const position = out.map(
+          (o, d) => o * params.strides[d]! - params.padBegin[d]! + window[d]! * params.dilations[d]!,
+        );
         if (position.some((p, d) => p < 0 || p >= x.shape[2 + d]!)) return;
         sum += at(x, [n!, group * perGroupIn + rc, ...position]) * at(w, [m!, rc, ...window]);
       });
@@ -62,7 +64,9 @@ describe("Conv", () => {
     const { results, tensors } = runOp("Conv", [x, w, b]);
     const expected = referenceConv(x, w, b, params(2, { outSpatial: [4, 3] }));
     assertClose(results[0]!, [1, 4, 4, 3], expected);
-    assert.ok(!JSON.stringify(tensors[0]!.body, (key, value) => (key === "tensor" ? undefined : value)).includes('"select"'));
+    assert.ok(
+      !JSON.stringify(tensors[0]!.body, (key, value) => (key === "tensor" ? undefined : value)).includes('"select"'),
+    );
   });
 
   it("2-D with asymmetric pads, strides and dilations", () => {
@@ -75,7 +79,12 @@ describe("Conv", () => {
       dilations: attr.ints([2, 1]),
     });
     // H: (7 + 3 - 5) / 2 + 1 = 3; W: (8 + 1 - 2) / 3 + 1 = 3
-    const expected = referenceConv(x, w, null, params(2, { strides: [2, 3], dilations: [2, 1], padBegin: [1, 0], outSpatial: [3, 3] }));
+    const expected = referenceConv(
+      x,
+      w,
+      null,
+      params(2, { strides: [2, 3], dilations: [2, 1], padBegin: [1, 0], outSpatial: [3, 3] }),
+    );
     assertClose(results[0]!, [2, 3, 3, 3], expected);
   });
 
@@ -83,11 +92,23 @@ describe("Conv", () => {
     const x = randomTensor([1, 4, 5, 5], 6);
     const grouped = randomTensor([6, 2, 3, 3], 7);
     const groupedRun = runOp("Conv", [x, grouped], { group: attr.int(2), pads: attr.ints([1, 1, 1, 1]) });
-    assertClose(groupedRun.results[0]!, [1, 6, 5, 5], referenceConv(x, grouped, null, params(2, { group: 2, padBegin: [1, 1], outSpatial: [5, 5] })));
+    assertClose(
+      groupedRun.results[0]!,
+      [1, 6, 5, 5],
+      referenceConv(x, grouped, null, params(2, { group: 2, padBegin: [1, 1], outSpatial: [5, 5] })),
+    );
     const depthwise = randomTensor([8, 1, 3, 3], 8);
     const bias = randomTensor([8], 9);
-    const depthRun = runOp("Conv", [x, depthwise, bias], { group: attr.int(4), strides: attr.ints([2, 2]), pads: attr.ints([1, 1, 1, 1]) });
-    assertClose(depthRun.results[0]!, [1, 8, 3, 3], referenceConv(x, depthwise, bias, params(2, { group: 4, strides: [2, 2], padBegin: [1, 1], outSpatial: [3, 3] })));
+    const depthRun = runOp("Conv", [x, depthwise, bias], {
+      group: attr.int(4),
+      strides: attr.ints([2, 2]),
+      pads: attr.ints([1, 1, 1, 1]),
+    });
+    assertClose(
+      depthRun.results[0]!,
+      [1, 8, 3, 3],
+      referenceConv(x, depthwise, bias, params(2, { group: 4, strides: [2, 2], padBegin: [1, 1], outSpatial: [3, 3] })),
+    );
   });
 
   it("auto_pad SAME_UPPER, SAME_LOWER and VALID", () => {
@@ -95,9 +116,17 @@ describe("Conv", () => {
     const w = randomTensor([2, 1, 2, 3], 11);
     // stride 2: out = ceil(5/2)=3, ceil(6/2)=3; total pad H = 2*2+2-5 = 1, W = 2*2+3-6 = 1
     const upper = runOp("Conv", [x, w], { auto_pad: attr.string("SAME_UPPER"), strides: attr.ints([2, 2]) });
-    assertClose(upper.results[0]!, [1, 2, 3, 3], referenceConv(x, w, null, params(2, { strides: [2, 2], padBegin: [0, 0], outSpatial: [3, 3] })));
+    assertClose(
+      upper.results[0]!,
+      [1, 2, 3, 3],
+      referenceConv(x, w, null, params(2, { strides: [2, 2], padBegin: [0, 0], outSpatial: [3, 3] })),
+    );
     const lower = runOp("Conv", [x, w], { auto_pad: attr.string("SAME_LOWER"), strides: attr.ints([2, 2]) });
-    assertClose(lower.results[0]!, [1, 2, 3, 3], referenceConv(x, w, null, params(2, { strides: [2, 2], padBegin: [1, 1], outSpatial: [3, 3] })));
+    assertClose(
+      lower.results[0]!,
+      [1, 2, 3, 3],
+      referenceConv(x, w, null, params(2, { strides: [2, 2], padBegin: [1, 1], outSpatial: [3, 3] })),
+    );
     const valid = runOp("Conv", [x, w], { auto_pad: attr.string("VALID"), pads: attr.ints([3, 3, 3, 3]) });
     assertClose(valid.results[0]!, [1, 2, 4, 4], referenceConv(x, w, null, params(2, { outSpatial: [4, 4] })));
   });
@@ -106,11 +135,19 @@ describe("Conv", () => {
     const x1 = randomTensor([2, 3, 9], 12);
     const w1 = randomTensor([2, 3, 4], 13);
     const run1 = runOp("Conv", [x1, w1], { pads: attr.ints([2, 1]), strides: attr.ints([2]) });
-    assertClose(run1.results[0]!, [2, 2, 5], referenceConv(x1, w1, null, params(1, { strides: [2], padBegin: [2], outSpatial: [5] })));
+    assertClose(
+      run1.results[0]!,
+      [2, 2, 5],
+      referenceConv(x1, w1, null, params(1, { strides: [2], padBegin: [2], outSpatial: [5] })),
+    );
     const x3 = randomTensor([1, 2, 4, 4, 3], 14);
     const w3 = randomTensor([2, 2, 2, 3, 2], 15);
     const run3 = runOp("Conv", [x3, w3], { pads: attr.ints([1, 1, 0, 0, 1, 1]) });
-    assertClose(run3.results[0]!, [1, 2, 4, 4, 3], referenceConv(x3, w3, null, params(3, { padBegin: [1, 1, 0], outSpatial: [4, 4, 3] })));
+    assertClose(
+      run3.results[0]!,
+      [1, 2, 4, 4, 3],
+      referenceConv(x3, w3, null, params(3, { padBegin: [1, 1, 0], outSpatial: [4, 4, 3] })),
+    );
   });
 
   it("rejects channel mismatches with E_SHAPE_MISMATCH naming the node", () => {
@@ -118,7 +155,8 @@ describe("Conv", () => {
     const w = randomTensor([4, 2, 3, 3]);
     assert.throws(
       () => runOp("Conv", [x, w]),
-      (error: unknown) => error instanceof TesseraError && error.code === "E_SHAPE_MISMATCH" && error.message.includes("Conv_"),
+      (error: unknown) =>
+        error instanceof TesseraError && error.code === "E_SHAPE_MISMATCH" && error.message.includes("Conv_"),
     );
   });
 });

@@ -18,15 +18,30 @@ describe("Concat and Split", () => {
       j! < 1 ? at(a, [i!, j!, k!]) : j! < 5 ? at(b, [i!, j! - 1, k!]) : at(c, [i!, j! - 5, k!]),
     );
     assertClose(run.results[0]!, [2, 7, 3], expected);
-    assert.throws(() => runOp("Concat", [a, randomTensor([3, 1, 3])], { axis: attr.int(1) }), isCode("E_SHAPE_MISMATCH"));
+    assert.throws(
+      () => runOp("Concat", [a, randomTensor([3, 1, 3])], { axis: attr.int(1) }),
+      isCode("E_SHAPE_MISMATCH"),
+    );
   });
 
   it("Split by sizes, equally, and by num_outputs", () => {
     const bySizes = runOp("Split", [b, constantOf(int64([1, 3]))], { axis: attr.int(1) }, { outputs: 2 });
-    assertClose(bySizes.results[0]!, [2, 1, 3], tabulate([2, 1, 3], ([i, j, k]) => at(b, [i!, j!, k!])));
-    assertClose(bySizes.results[1]!, [2, 3, 3], tabulate([2, 3, 3], ([i, j, k]) => at(b, [i!, j! + 1, k!])));
+    assertClose(
+      bySizes.results[0]!,
+      [2, 1, 3],
+      tabulate([2, 1, 3], ([i, j, k]) => at(b, [i!, j!, k!])),
+    );
+    assertClose(
+      bySizes.results[1]!,
+      [2, 3, 3],
+      tabulate([2, 3, 3], ([i, j, k]) => at(b, [i!, j! + 1, k!])),
+    );
     const equal = runOp("Split", [b], { axis: attr.int(1) }, { outputs: 2 });
-    assertClose(equal.results[1]!, [2, 2, 3], tabulate([2, 2, 3], ([i, j, k]) => at(b, [i!, j! + 2, k!])));
+    assertClose(
+      equal.results[1]!,
+      [2, 2, 3],
+      tabulate([2, 2, 3], ([i, j, k]) => at(b, [i!, j! + 2, k!])),
+    );
     const uneven = runOp("Split", [float32([1, 2, 3, 4, 5])], { num_outputs: attr.int(3) }, { outputs: 3, opset: 18 });
     assertClose(uneven.results[0]!, [2], [1, 2]);
     assertClose(uneven.results[2]!, [1], [5]);
@@ -37,9 +52,17 @@ describe("Transpose", () => {
   it("with a permutation and by default reversed", () => {
     const x = randomTensor([2, 3, 4], 4);
     const permuted = runOp("Transpose", [x], { perm: attr.ints([1, 2, 0]) });
-    assertClose(permuted.results[0]!, [3, 4, 2], tabulate([3, 4, 2], ([i, j, k]) => at(x, [k!, i!, j!])));
+    assertClose(
+      permuted.results[0]!,
+      [3, 4, 2],
+      tabulate([3, 4, 2], ([i, j, k]) => at(x, [k!, i!, j!])),
+    );
     const reversed = runOp("Transpose", [x]);
-    assertClose(reversed.results[0]!, [4, 3, 2], tabulate([4, 3, 2], ([i, j, k]) => at(x, [k!, j!, i!])));
+    assertClose(
+      reversed.results[0]!,
+      [4, 3, 2],
+      tabulate([4, 3, 2], ([i, j, k]) => at(x, [k!, j!, i!])),
+    );
   });
 });
 
@@ -55,16 +78,32 @@ describe("Slice", () => {
     ]).results[0]!;
 
   it("positive steps with clamped and negative bounds", () => {
-    assertClose(slice([1, -4], [1000, -1], null, null), [4, 3], tabulate([4, 3], ([i, j]) => at(x, [i! + 1, j! + 2])));
-    assertClose(slice([0], [6], [1], [2]), [5, 3], tabulate([5, 3], ([i, j]) => at(x, [i!, 2 * j!])));
+    assertClose(
+      slice([1, -4], [1000, -1], null, null),
+      [4, 3],
+      tabulate([4, 3], ([i, j]) => at(x, [i! + 1, j! + 2])),
+    );
+    assertClose(
+      slice([0], [6], [1], [2]),
+      [5, 3],
+      tabulate([5, 3], ([i, j]) => at(x, [i!, 2 * j!])),
+    );
   });
 
   it("negative steps", () => {
     // axis 0 from the end down to (not including) 0; axis 1 whole dim reversed by 2s
     const result = slice([-1, 1000], [0, -1000], [0, 1], [-1, -2]);
-    assertClose(result, [4, 3], tabulate([4, 3], ([i, j]) => at(x, [4 - i!, 5 - 2 * j!])));
+    assertClose(
+      result,
+      [4, 3],
+      tabulate([4, 3], ([i, j]) => at(x, [4 - i!, 5 - 2 * j!])),
+    );
     const reversed = slice([-1], [-1e18], [1], [-1]);
-    assertClose(reversed, [5, 6], tabulate([5, 6], ([i, j]) => at(x, [i!, 5 - j!])));
+    assertClose(
+      reversed,
+      [5, 6],
+      tabulate([5, 6], ([i, j]) => at(x, [i!, 5 - j!])),
+    );
   });
 
   it("empty when start is past end", () => {
@@ -76,12 +115,20 @@ describe("Expand and Tile", () => {
   it("Expand broadcasts both ways", () => {
     const x = randomTensor([3, 1], 6);
     const run = runOp("Expand", [x, constantOf(int64([2, 1, 4]))]);
-    assertClose(run.results[0]!, [2, 3, 4], tabulate([2, 3, 4], ([, j]) => at(x, [j!, 0])));
+    assertClose(
+      run.results[0]!,
+      [2, 3, 4],
+      tabulate([2, 3, 4], ([, j]) => at(x, [j!, 0])),
+    );
   });
 
   it("Tile repeats each dim", () => {
     const x = randomTensor([2, 3], 7);
     const run = runOp("Tile", [x, constantOf(int64([2, 2]))]);
-    assertClose(run.results[0]!, [4, 6], tabulate([4, 6], ([i, j]) => at(x, [i! % 2, j! % 3])));
+    assertClose(
+      run.results[0]!,
+      [4, 6],
+      tabulate([4, 6], ([i, j]) => at(x, [i! % 2, j! % 3])),
+    );
   });
 });

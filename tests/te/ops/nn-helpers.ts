@@ -94,7 +94,8 @@ export function randomTensor(shape: readonly number[], seed = 1): TensorData {
 export function tensorOf(dtype: DType, shape: readonly number[], values: readonly (number | bigint)[]): TensorData {
   const data: TypedArray = allocateTypedArray(dtype, values.length);
   values.forEach((value, index) => {
-    (data as unknown as (number | bigint)[])[index] = dtype === "int64" || dtype === "uint64" ? BigInt(value) : Number(value);
+    (data as unknown as (number | bigint)[])[index] =
+      dtype === "int64" || dtype === "uint64" ? BigInt(value) : Number(value);
   });
   return makeTensorData(dtype, shape, data);
 }
@@ -105,7 +106,12 @@ export const float32 = (values: readonly number[], shape: readonly number[] = [v
   tensorOf("float32", shape, values);
 
 /** Asserts equal shapes and element-wise |actual − expected| ≤ tolerance·(1 + |expected|). */
-export function assertClose(actual: TensorData | null, expectedShape: readonly number[], expected: ArrayLike<number>, tolerance = 1e-5): void {
+export function assertClose(
+  actual: TensorData | null,
+  expectedShape: readonly number[],
+  expected: ArrayLike<number>,
+  tolerance = 1e-5,
+): void {
   assert.ok(actual !== null, "missing output");
   assert.deepEqual([...actual.shape], [...expectedShape], "shape");
   assert.equal(actual.data.length, expected.length, "element count");

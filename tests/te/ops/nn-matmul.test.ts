@@ -73,7 +73,10 @@ describe("Gemm", () => {
       let bias = 0;
       if (c !== null) {
         const offset = 2 - c.shape.length;
-        bias = at(c, c.shape.map((extent, dim) => (extent === 1 ? 0 : [i!, j!][dim + offset]!)));
+        bias = at(
+          c,
+          c.shape.map((extent, dim) => (extent === 1 ? 0 : [i!, j!][dim + offset]!)),
+        );
       }
       return options.alpha * sum + options.beta * bias;
     });

@@ -67,10 +67,35 @@ describe("MaxPool", () => {
   it("with dilations and SAME_UPPER", () => {
     const x = randomTensor([2, 1, 6, 6], 2);
     const dilated = run("MaxPool", x, { kernel_shape: attr.ints([2, 2]), dilations: attr.ints([2, 2]) });
-    assertClose(dilated, [2, 1, 4, 4], referencePool(x, "max", { kernel: [2, 2], strides: [1, 1], padBegin: [0, 0], padEnd: [0, 0], dilations: [2, 2], outSpatial: [4, 4] }));
-    const same = run("MaxPool", x, { kernel_shape: attr.ints([3, 2]), strides: attr.ints([2, 2]), auto_pad: attr.string("SAME_UPPER") });
+    assertClose(
+      dilated,
+      [2, 1, 4, 4],
+      referencePool(x, "max", {
+        kernel: [2, 2],
+        strides: [1, 1],
+        padBegin: [0, 0],
+        padEnd: [0, 0],
+        dilations: [2, 2],
+        outSpatial: [4, 4],
+      }),
+    );
+    const same = run("MaxPool", x, {
+      kernel_shape: attr.ints([3, 2]),
+      strides: attr.ints([2, 2]),
+      auto_pad: attr.string("SAME_UPPER"),
+    });
     // H: out 3, total pad 2*2+3-6 = 1 → [0,1]; W: out 3, total 2*2+2-6 = 0
-    assertClose(same, [2, 1, 3, 3], referencePool(x, "max", { kernel: [3, 2], strides: [2, 2], padBegin: [0, 0], padEnd: [1, 0], outSpatial: [3, 3] }));
+    assertClose(
+      same,
+      [2, 1, 3, 3],
+      referencePool(x, "max", {
+        kernel: [3, 2],
+        strides: [2, 2],
+        padBegin: [0, 0],
+        padEnd: [1, 0],
+        outSpatial: [3, 3],
+      }),
+    );
   });
 
   it("refuses the Indices output", () => {
@@ -101,7 +126,11 @@ describe("AveragePool", () => {
     const ceil = { kernel_shape: attr.ints([3, 3]), strides: attr.ints([2, 2]), ceil_mode: attr.int(1) };
     const ceilParams = { kernel: [3, 3], strides: [2, 2], padBegin: [0, 0], padEnd: [0, 0], outSpatial: [3, 3] };
     assertClose(run("AveragePool", y, ceil), [1, 1, 3, 3], referencePool(y, "average", ceilParams));
-    assertClose(run("AveragePool", y, { ...ceil, count_include_pad: attr.int(1) }), [1, 1, 3, 3], referencePool(y, "average-pad", ceilParams));
+    assertClose(
+      run("AveragePool", y, { ...ceil, count_include_pad: attr.int(1) }),
+      [1, 1, 3, 3],
+      referencePool(y, "average-pad", ceilParams),
+    );
   });
 
   it("matches onnx's averagepool_2d_pads example", () => {
@@ -115,7 +144,11 @@ describe("LpPool and global pools", () => {
   it("LpPool p=2", () => {
     const x = randomTensor([1, 2, 4, 5], 5);
     const result = run("LpPool", x, { kernel_shape: attr.ints([2, 3]), pads: attr.ints([1, 0, 0, 1]), p: attr.int(2) });
-    assertClose(result, [1, 2, 4, 4], referencePool(x, "l2", { kernel: [2, 3], strides: [1, 1], padBegin: [1, 0], padEnd: [0, 1], outSpatial: [4, 4] }));
+    assertClose(
+      result,
+      [1, 2, 4, 4],
+      referencePool(x, "l2", { kernel: [2, 3], strides: [1, 1], padBegin: [1, 0], padEnd: [0, 1], outSpatial: [4, 4] }),
+    );
   });
 
   it("GlobalAveragePool, GlobalMaxPool, GlobalLpPool", () => {
