@@ -37,9 +37,10 @@ interface Moments {
   readonly variance: TeTensor;
 }
 
-/** Mean and variance of `value(indices)` over `axes` of `shape`, in `value`'s dtype. */
+/** Mean and variance of `value(indices)` over `axes` of `shape`, in `value`'s dtype; `meanName` names the mean. */
 function moments(
   name: string,
+  meanName: string,
   shape: readonly number[],
   axes: readonly number[],
   value: (indices: readonly Expr[]) => Expr,
@@ -49,7 +50,7 @@ function moments(
   const common = { shape, axes, keepDims: true, op: "sum" as const };
   const mean = reduction({
     ...common,
-    name: `${name}_mean`,
+    name: meanName,
     body: value,
     epilogue: (sum) => div(sum, count),
   });
@@ -90,7 +91,14 @@ const layerNormalization: OpDefinition = {
     const axes = trailingAxes(normalizeAxis(context.node, context.attributes.int("axis", -1), rank), rank);
     const name = outputName(context);
     const value = (indices: readonly Expr[]): Expr => cast(tload(x, indices), stash);
-    const { mean, variance } = moments(name, x.shape, axes, value, stash);
+    const { mean, variance } = moments(
+      name,
+      hasOutput(context, 1) ? outputName(context, 1) : `${name}_mean`,
+      x.shape,
+      axes,
+      value,
+      stash,
+    );
     const invStd = inverseStdDev(
       hasOutput(context, 2) ? outputName(context, 2) : `${name}_invstd`,
       variance,
@@ -167,7 +175,7 @@ const instanceNormalization: OpDefinition = {
     const bias = channelParameter(context, 2, x, "B");
     const axes = trailingAxes(2, x.shape.length);
     const name = outputName(context);
-    const { mean, variance } = moments(name, x.shape, axes, (indices) => tload(x, indices), x.dtype);
+    const { mean, variance } = moments(name, `${name}_mean`, x.shape, axes, (indices) => tload(x, indices), x.dtype);
     const invStd = inverseStdDev(`${name}_invstd`, variance, context.attributes.float("epsilon", 1e-5));
     return [
       compute(name, x.shape, (indices) => {
