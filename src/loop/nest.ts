@@ -50,7 +50,7 @@ export function collectLoops(body: Stmt): Map<string, { readonly loop: For; read
 export function findLoop(body: Stmt, name: string, primitive: string): { readonly loop: For; readonly enclosing: readonly For[] } {
   const found = collectLoops(body).get(name);
   if (found === undefined) {
-    throw new TesseraError("E_INVALID_SCHEDULE", `${primitive}: no loop named '${name}'`);
+    throw new TesseraError("E_INVALID_SCHEDULE", `${primitive} '${name}': no loop by that name`);
   }
   return found;
 }
