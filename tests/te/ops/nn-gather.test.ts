@@ -1,4 +1,6 @@
 import { describe, it } from "node:test";
+import assert from "node:assert/strict";
+import { TesseraError } from "../../../src/support/errors.js";
 import { attr } from "../../../src/graph/builder.js";
 import { assertClose, at, constantOf, int64, randomTensor, runOp, tabulate, tensorOf } from "./nn-helpers.js";
 
@@ -60,6 +62,35 @@ describe("Gather family", () => {
       batched.results[0]!,
       [4, 2],
       tabulate([4, 2], ([b, k]) => at(data, [b!, picks[b!]!, k!])),
+    );
+  });
+});
+
+describe("Scatter family (constant indices)", () => {
+  it("ScatterElements with duplicate indices adds in order", () => {
+    const data = randomTensor([3, 3], 3);
+    const updates = randomTensor([1, 3], 4);
+    const indices = constantOf(int64([1, -1, 1], [1, 3]));
+    const run = runOp("ScatterElements", [data, indices, updates], { axis: attr.int(1), reduction: attr.string("add") });
+    const expected = tabulate([3, 3], ([i, j]) => {
+      if (i !== 0) return at(data, [i!, j!]);
+      if (j === 1) return at(data, [0, 1]) + at(updates, [0, 0]) + at(updates, [0, 2]);
+      if (j === 2) return at(data, [0, 2]) + at(updates, [0, 1]);
+      return at(data, [0, 0]);
+    });
+    assertClose(run.results[0]!, [3, 3], expected);
+  });
+
+  it("ScatterND replaces slices, and run-time indices are E_DYNAMIC_SHAPE", () => {
+    const data = randomTensor([4, 2], 5);
+    const updates = randomTensor([2, 2], 6);
+    const run = runOp("ScatterND", [data, constantOf(int64([3, 0], [2, 1])), updates]);
+    const rows = new Map([[3, 0], [0, 1]]);
+    const expected = tabulate([4, 2], ([i, j]) => (rows.has(i!) ? at(updates, [rows.get(i!)!, j!]) : at(data, [i!, j!])));
+    assertClose(run.results[0]!, [4, 2], expected);
+    assert.throws(
+      () => runOp("ScatterND", [data, int64([3, 0], [2, 1]), updates]),
+      (error: unknown) => error instanceof TesseraError && error.code === "E_DYNAMIC_SHAPE",
     );
   });
 });

@@ -13,6 +13,7 @@ import { EyeLike, OneHot, Trilu } from "./masks.js";
 import { Pad } from "./pad.js";
 import { DepthToSpace, ReverseSequence, SpaceToDepth } from "./rearrange.js";
 import { Resize, Upsample } from "./resize.js";
+import { Scatter, ScatterElements, ScatterND } from "./scatter.js";
 import { AveragePool, GlobalAveragePool, GlobalLpPool, GlobalMaxPool, LpPool, MaxPool } from "./pool.js";
 import { Dropout, Flatten, Identity, Reshape, Squeeze, Unsqueeze } from "./shape-ops.js";
 
@@ -56,4 +57,7 @@ export const NN_OPS: Readonly<Record<string, OpDefinition>> = {
   OneHot,
   Resize,
   Upsample,
+  Scatter,
+  ScatterElements,
+  ScatterND,
 };
