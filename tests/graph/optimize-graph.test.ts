@@ -5,6 +5,19 @@ import { GRAPH_PASS_NAMES, optimizeGraph } from "../../src/graph/optimize-graph.
 import { verifyGraph } from "../../src/graph/verify-graph.js";
 import { TesseraError } from "../../src/support/errors.js";
 import type { Value } from "../../src/graph/ir.js";
+import { inferShapes } from "../../src/graph/infer-shapes.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+import { evaluateFusedGraph, evaluateGraph, maxDifference } from "./evaluate-graph.js";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import { importModel } from "../../src/onnx/index.js";
+import {
+  SHARED_MODELS_DIR,
+  manifestDtype,
+  readManifest,
+  readRawTensor,
+  sharedModelsSkipReason,
+} from "../support/shared-models.js";
 
 /** conv → bn → relu → Identity → conv → bn → Dropout → add(x) → relu, no shapes given. */
 function residualBlock(): { fixture: GraphFixture; output: Value } {
@@ -70,4 +83,33 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     () => optimizeGraph(fixture.graph([output]), { ids: fixture.ids, dumpAfter: "no-such-pass" }),
     (error) => error instanceof TesseraError && error.code === "E_USAGE" && /infer-shapes/.test(error.message),
   );
+});
+
+test("optimizeGraph keeps the numbers: the fused residual block matches the unoptimized graph", () => {
+  const { fixture, output } = residualBlock();
+  const graph = fixture.graph([output]);
+  const bindings = new Map([["batch", 2]]);
+  const reference = inferShapes(graph, { bindings, ids: fixture.ids });
+  const { fused } = optimizeGraph(graph, { bindings, ids: fixture.ids });
+  const input = new Float32Array(2 * 2 * 4 * 4).map((_, index) => Math.sin(index * 0.7) * 3);
+  const feeds = new Map([["x", makeTensorData("float32", [2, 2, 4, 4], input)]]);
+  const expected = evaluateGraph(reference, feeds).get("y")!;
+  const actual = evaluateFusedGraph(fused, feeds).get("y")!;
+  assert.ok(maxDifference(actual, expected) < 1e-5, `max difference ${maxDifference(actual, expected)}`);
+});
+
+const skipModels = sharedModelsSkipReason();
+test("optimizeGraph on mlp_mnist: the fused graph, interpreted, matches PyTorch", { skip: skipModels }, () => {
+  const model = readManifest()["mlp_mnist"]!;
+  const { fused } = optimizeGraph(importModel(readFileSync(join(SHARED_MODELS_DIR, model.file))));
+  const feeds = new Map(
+    model.inputs.map((input) => [
+      input.name,
+      makeTensorData(manifestDtype(input.dtype), input.shape, readRawTensor(input)),
+    ]),
+  );
+  const reference = model.outputs[0]!;
+  const actual = evaluateFusedGraph(fused, feeds).get(reference.name)!;
+  const expected = makeTensorData("float32", reference.shape, readRawTensor(reference));
+  assert.ok(maxDifference(actual, expected) < 1e-4, `max difference ${maxDifference(actual, expected)}`);
 });
