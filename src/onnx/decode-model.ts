@@ -175,9 +175,10 @@ function decodeText(bytes: Uint8Array | readonly number[]): string {
 function modelFromRaw(raw: RawModel, graph: RawGraph): ModelProto {
   return {
     irVersion: int64ToNumber(raw.irVersion),
-    opsetImport: raw.opsetImport.map(
-      (entry): OperatorSetIdProto => ({ domain: entry.domain, version: int64ToNumber(entry.version) }),
-    ),
+    opsetImport: raw.opsetImport.map((entry): OperatorSetIdProto => ({
+      domain: entry.domain,
+      version: int64ToNumber(entry.version),
+    })),
     producerName: raw.producerName,
     producerVersion: raw.producerVersion,
     domain: raw.domain,

@@ -15,7 +15,8 @@
  * use `attr.float(1)` / `attr.floats([1, 2])` (src/graph/builder.ts) to force
  * floats. A string is STRING, a string array STRINGS, a TensorData TENSOR, and
  * `{ kind: "graph", value: GraphSpec }` a subgraph. A shape dim that is a
- * string is a dim_param; an omitted shape leaves the rank unknown.
+ * string is a dim_param and a null dim an unknown size; an omitted shape
+ * leaves the rank unknown.
  */
 import type { AttributeValue, Dim } from "../graph/ir.js";
 import { type DType, dtypeBytes, onnxCodeOf } from "../support/dtype.js";
@@ -25,8 +26,8 @@ import { AttributeType, DataLocation, onnxTypes } from "./onnx-schema.js";
 export interface ValueSpec {
   readonly name: string;
   readonly dtype: DType;
-  /** Omitted or null: unknown rank. */
-  readonly shape?: readonly Dim[] | null;
+  /** Omitted or null: unknown rank. A null dim is an unknown, unnamed size. */
+  readonly shape?: readonly (Dim | null)[] | null;
 }
 
 /** `{ kind: "graph" }` takes a GraphSpec here (the IR's kind "graph" holds a decoded GraphProto). */
@@ -149,10 +150,15 @@ function valueInfoObject(spec: ValueSpec): ProtoObject {
   const tensorType: ProtoObject = { elemType: onnxCodeOf(spec.dtype) };
   if (spec.shape !== undefined && spec.shape !== null) {
     tensorType.shape = {
-      dim: spec.shape.map((dim) => (typeof dim === "number" ? { dimValue: dim } : { dimParam: dim })),
+      dim: spec.shape.map(dimensionObject),
     };
   }
   return { name: spec.name, type: { tensorType } };
+}
+
+function dimensionObject(dim: Dim | null): ProtoObject {
+  if (dim === null) return {};
+  return typeof dim === "number" ? { dimValue: dim } : { dimParam: dim };
 }
 
 const utf8 = new TextEncoder();
@@ -182,7 +188,8 @@ function attributeObject(name: string, input: AttributeInput, external: External
 type ExplicitAttribute = Exclude<AttributeInput, number | string | readonly number[] | readonly string[] | TensorData>;
 
 function attributeValueOf(input: AttributeInput): ExplicitAttribute {
-  if (typeof input === "number") return Number.isInteger(input) ? { kind: "int", value: input } : { kind: "float", value: input };
+  if (typeof input === "number")
+    return Number.isInteger(input) ? { kind: "int", value: input } : { kind: "float", value: input };
   if (typeof input === "string") return { kind: "string", value: input };
   if (Array.isArray(input)) return arrayAttribute(input as readonly (number | string)[]);
   if ("kind" in input) return input as ExplicitAttribute;

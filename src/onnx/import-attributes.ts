@@ -86,7 +86,10 @@ function attributeTypeName(type: number): string {
  * is set. value_int(s) become int64 (clamped to the int64 range: attribute
  * ints are JS numbers), value_float(s) float32.
  */
-export function constantNodeValue(attributes: ReadonlyMap<string, AttributeValue>, location: ErrorLocation): TensorData {
+export function constantNodeValue(
+  attributes: ReadonlyMap<string, AttributeValue>,
+  location: ErrorLocation,
+): TensorData {
   const present = [...attributes.keys()].filter((name) => name.startsWith("value") || name === "sparse_value");
   if (present.length !== 1) {
     const found = present.length === 0 ? "none" : present.join(", ");
@@ -95,18 +98,27 @@ export function constantNodeValue(attributes: ReadonlyMap<string, AttributeValue
   const name = present[0]!;
   const value = attributes.get(name)!;
   if (name === "value_string" || name === "value_strings") {
-    throw new TesseraError("E_UNSUPPORTED_DTYPE", `Constant '${name}' holds strings, which Tessera does not support`, location);
+    throw new TesseraError(
+      "E_UNSUPPORTED_DTYPE",
+      `Constant '${name}' holds strings, which Tessera does not support`,
+      location,
+    );
   }
   const data = constantFromAttribute(name, value);
   if (data === null) {
-    throw new TesseraError("E_INVALID_MODEL", `Constant attribute '${name}' has the wrong kind ${value.kind}`, location);
+    throw new TesseraError(
+      "E_INVALID_MODEL",
+      `Constant attribute '${name}' has the wrong kind ${value.kind}`,
+      location,
+    );
   }
   return data;
 }
 
 function constantFromAttribute(name: string, value: AttributeValue): TensorData | null {
   if (name === "value" && value.kind === "tensor") return value.value;
-  if (name === "value_float" && value.kind === "float") return makeTensorData("float32", [], Float32Array.of(value.value));
+  if (name === "value_float" && value.kind === "float")
+    return makeTensorData("float32", [], Float32Array.of(value.value));
   if (name === "value_floats" && value.kind === "floats") return floatVector(value.value);
   if (name === "value_int" && value.kind === "int") {
     return makeTensorData("int64", [], BigInt64Array.of(numberToInt64(value.value)));

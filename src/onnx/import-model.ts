@@ -82,7 +82,11 @@ class OpsetTable {
   versionFor(domain: string, location: ErrorLocation): number {
     const version = this.versions.get(domain);
     if (version === undefined || version < 1) {
-      throw new TesseraError("E_INVALID_MODEL", `the model imports no opset for domain '${domain || "ai.onnx"}'`, location);
+      throw new TesseraError(
+        "E_INVALID_MODEL",
+        `the model imports no opset for domain '${domain || "ai.onnx"}'`,
+        location,
+      );
     }
     return version;
   }
@@ -151,10 +155,7 @@ class GraphImporter {
       return null;
     }
     const spec = { name: proto.name, opType: proto.opType, domain, opset, attributes };
-    return makeNode(
-      { ...spec, inputs: this.nodeInputs(proto), outputs: this.nodeOutputs(proto) },
-      this.table.ids,
-    );
+    return makeNode({ ...spec, inputs: this.nodeInputs(proto), outputs: this.nodeOutputs(proto) }, this.table.ids);
   }
 
   private nodeInputs(proto: NodeProto): (Value | null)[] {
@@ -173,9 +174,16 @@ class GraphImporter {
     const names = [...proto.output];
     while (names.length > 0 && names[names.length - 1] === "") names.pop();
     return names.map((name, index) => {
-      const outputName = name !== "" ? name : this.table.valueNames.fresh(`${proto.name || proto.opType}_unused${index}`);
+      const outputName =
+        name !== "" ? name : this.table.valueNames.fresh(`${proto.name || proto.opType}_unused${index}`);
       const declared = declaredType(this.declared.get(outputName));
-      const value = makeValue(outputName, declared?.dtype ?? "float32", declared?.shape ?? null, undefined, this.table.ids);
+      const value = makeValue(
+        outputName,
+        declared?.dtype ?? "float32",
+        declared?.shape ?? null,
+        undefined,
+        this.table.ids,
+      );
       return this.table.define(value);
     });
   }
@@ -183,7 +191,10 @@ class GraphImporter {
   private lookupOutput(name: string): Value {
     const value = this.table.get(name);
     if (value === undefined) {
-      throw new TesseraError("E_INVALID_MODEL", `graph output '${name}' is not produced by any node, input or initializer`);
+      throw new TesseraError(
+        "E_INVALID_MODEL",
+        `graph output '${name}' is not produced by any node, input or initializer`,
+      );
     }
     return value;
   }

@@ -44,8 +44,17 @@ async function readExternalFiles(model: ModelProto, directory: string): Promise<
 async function readExternalFile(directory: string, location: string): Promise<Uint8Array> {
   const path = join(directory, location);
   const inside = relative(directory, path);
-  if (isAbsolute(location) || /^[A-Za-z]:/.test(location) || inside === ".." || inside.startsWith(`..${sep}`) || isAbsolute(inside)) {
-    throw new TesseraError("E_EXTERNAL_DATA", `external data location '${location}' must stay inside the model's folder`);
+  if (
+    isAbsolute(location) ||
+    /^[A-Za-z]:/.test(location) ||
+    inside === ".." ||
+    inside.startsWith(`..${sep}`) ||
+    isAbsolute(inside)
+  ) {
+    throw new TesseraError(
+      "E_EXTERNAL_DATA",
+      `external data location '${location}' must stay inside the model's folder`,
+    );
   }
   try {
     return await readFile(path);

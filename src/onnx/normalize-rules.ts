@@ -74,7 +74,8 @@ function intsToInput(name: string, index: number): NormalizationRule["rewrite"] 
   return (node, context) => {
     if (!node.attributes.has(name)) return node;
     const inputs = inputsWithSlot(node, index);
-    if (inputs[index] === null) inputs[index] = context.constant(node, name, intVector(new Attributes(node).ints(name)));
+    if (inputs[index] === null)
+      inputs[index] = context.constant(node, name, intVector(new Attributes(node).ints(name)));
     return context.rebuild(node, { inputs, attributes: withoutAttributes(node, [name]) });
   };
 }
@@ -156,7 +157,11 @@ function dropoutRatioToInput(node: Node, context: NormalizeContext): Node {
 function batchNormDropLegacy(node: Node, context: NormalizeContext): Node {
   const attributes = new Attributes(node);
   if (attributes.int("spatial", 1) !== 1) {
-    throw new TesseraError("E_UNSUPPORTED_ATTRIBUTE", "BatchNormalization with spatial=0 is not supported", locationOf(node));
+    throw new TesseraError(
+      "E_UNSUPPORTED_ATTRIBUTE",
+      "BatchNormalization with spatial=0 is not supported",
+      locationOf(node),
+    );
   }
   if (attributes.has("is_test") && attributes.int("is_test") === 0 && node.outputs.length > 1) {
     throw new TesseraError(

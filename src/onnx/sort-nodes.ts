@@ -111,5 +111,8 @@ function cycleError(node: NodeProto): TesseraError {
 }
 
 function where(node: NodeProto): { nodeName: string; opType: string } {
-  return { nodeName: node.name === "" ? `(unnamed, output '${node.output[0] ?? ""}')` : node.name, opType: node.opType };
+  return {
+    nodeName: node.name === "" ? `(unnamed, output '${node.output[0] ?? ""}')` : node.name,
+    opType: node.opType,
+  };
 }

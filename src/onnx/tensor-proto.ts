@@ -39,7 +39,11 @@ export function tensorDataFromProto(proto: TensorProto, options: TensorReadOptio
   const shape = checkedDims(proto.dims, where);
   const count = elementCount(shape, where);
   if (proto.dataLocation === DataLocation.EXTERNAL) {
-    return makeTensorData(dtype, shape, fromRawBytes(dtype, readExternalSlice(proto, dtype, count, where, options), count, where));
+    return makeTensorData(
+      dtype,
+      shape,
+      fromRawBytes(dtype, readExternalSlice(proto, dtype, count, where, options), count, where),
+    );
   }
   if (proto.rawData !== null) return makeTensorData(dtype, shape, fromRawBytes(dtype, proto.rawData, count, where));
   return makeTensorData(dtype, shape, fromTypedField(proto, dtype, count, where));
@@ -183,7 +187,10 @@ function parseExternalInteger(text: string | undefined, fallback: number, key: s
 export function decodeTensor(bytes: Uint8Array): TensorData {
   const proto = tensorFromRaw(decodeMessage<RawTensor>(onnxTypes.TensorProto, bytes, "TensorProto"));
   if (proto.dataType === ONNX_STRING) {
-    throw new TesseraError("E_UNSUPPORTED_DTYPE", `tensor '${proto.name}' holds strings, which Tessera does not support`);
+    throw new TesseraError(
+      "E_UNSUPPORTED_DTYPE",
+      `tensor '${proto.name}' holds strings, which Tessera does not support`,
+    );
   }
   try {
     return tensorDataFromProto(proto);
