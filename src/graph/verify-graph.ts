@@ -3,7 +3,7 @@
  * (a pass broke the graph), reported as an InternalError through `assert`;
  * tests run it after every pass.
  */
-import type { Graph, Value } from "./ir.js";
+import type { Graph, Node, Value } from "./ir.js";
 import { isStaticShape } from "./ir.js";
 import { assert } from "../support/assert.js";
 import { sizeOf } from "../support/tensor-data.js";
@@ -34,18 +34,7 @@ export function verifyGraph(graph: Graph, options: VerifyGraphOptions = {}): Gra
   for (const node of graph.nodes) {
     assert(!nodeIds.has(node.id), `node id ${node.id} (${node.name}) is used twice`);
     nodeIds.add(node.id);
-    for (const input of node.inputs) {
-      if (input === null) continue;
-      const available = input.constant !== undefined || defined.has(input);
-      assert(available, `node ${node.name} reads %${input.id} ${input.name} before it is defined`);
-      check(input);
-    }
-    for (const output of node.outputs) {
-      assert(output.constant === undefined, `node ${node.name} produces constant %${output.id} ${output.name}`);
-      assert(!defined.has(output), `%${output.id} ${output.name} has a second producer, node ${node.name}`);
-      defined.add(output);
-      check(output);
-    }
+    checkNode(node, defined, check);
   }
   for (const output of graph.outputs) {
     const produced = output.constant !== undefined || defined.has(output);
@@ -53,6 +42,22 @@ export function verifyGraph(graph: Graph, options: VerifyGraphOptions = {}): Gra
     check(output);
   }
   return graph;
+}
+
+/** Inputs defined before the node, outputs defined by it alone; adds its outputs to `defined`. */
+function checkNode(node: Node, defined: Set<Value>, check: (value: Value) => void): void {
+  for (const input of node.inputs) {
+    if (input === null) continue;
+    const available = input.constant !== undefined || defined.has(input);
+    assert(available, `node ${node.name} reads %${input.id} ${input.name} before it is defined`);
+    check(input);
+  }
+  for (const output of node.outputs) {
+    assert(output.constant === undefined, `node ${node.name} produces constant %${output.id} ${output.name}`);
+    assert(!defined.has(output), `%${output.id} ${output.name} has a second producer, node ${node.name}`);
+    defined.add(output);
+    check(output);
+  }
 }
 
 function checkConstant(value: Value): void {
