@@ -1,0 +1,136 @@
+/**
+ * Loop-IR kernel → one wasm function `(first: i32, count: i32) -> ()`.
+ *
+ * When the outermost statement is a `for` annotated "parallel" (the task
+ * loop), its variable runs over [first, first + count), clamped to the
+ * loop's extent; otherwise the body runs once when count > 0. Inner loops
+ * are counted loops (a do-while when the extent is a positive constant).
+ * Loop variables and assign targets become wasm locals of their type.
+ *
+ * Requires a verified loop IR (loop/verify-loop.ts). Ensures the function
+ * never traps on well-formed IR whose accesses stay in bounds.
+ */
+import { assert, unreachable } from "../support/assert.js";
+import type { For, IfThenElse, Kernel, Stmt } from "../loop/ir.js";
+import type { Expr } from "../te/expr.js";
+import { FunctionBuilder } from "./function-builder.js";
+import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
+import { emitExpr } from "./emit-expr.js";
+import { emitStore } from "./emit-memory.js";
+import { block, branch, i32Const, localGet, localSet, localTee, plain } from "./wasm/instructions.js";
+import type { FunctionDefinition } from "./wasm/module-builder.js";
+
+export type { KernelEmitOptions } from "./kernel-context.js";
+
+export interface EmittedKernel {
+  readonly definition: FunctionDefinition;
+  /** Names of the math helper functions the kernel calls. */
+  readonly helpers: readonly string[];
+}
+
+const FIRST = 0;
+const COUNT = 1;
+
+export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedKernel {
+  const builder = new FunctionBuilder(kernel.name, [
+    { name: "first", type: "i32" },
+    { name: "count", type: "i32" },
+  ], []);
+  const context = new KernelContext(builder, options);
+  const body = kernel.body;
+  if (body.kind === "for" && body.annotation === "parallel") emitTaskLoop(context, body);
+  else {
+    builder.emit(localGet(COUNT), i32Const(0), plain("i32.gt_s"), block("if"));
+    emitStmt(context, body);
+    builder.emit(plain("end"));
+  }
+  return { definition: builder.finish(true), helpers: [...context.helpers] };
+}
+
+function emitTaskLoop(context: KernelContext, loop: For): void {
+  const builder = context.builder;
+  const task = context.localOf(loop.loopVar);
+  context.nonNegativeVars.add(loop.loopVar);
+  const end = builder.addLocal("end", "i32");
+  builder.emit(localGet(FIRST), localGet(COUNT), plain("i32.add"), localSet(end));
+  // end = min(end, extent), so a runtime that over-counts cannot run past the loop.
+  emitExpr(context, loop.extent);
+  builder.emit(localGet(end), localGet(end));
+  emitExpr(context, loop.extent);
+  builder.emit(plain("i32.gt_s"), plain("select"), localSet(end));
+  builder.emit(localGet(FIRST), localSet(task));
+  emitWhileLoop(context, task, end, loop.body);
+}
+
+/** while (variable < end) { body; variable++ } */
+function emitWhileLoop(context: KernelContext, variable: number, end: number, body: Stmt): void {
+  const builder = context.builder;
+  builder.emit(block("block"), block("loop"));
+  builder.emit(localGet(variable), localGet(end), plain("i32.ge_s"), branch("br_if", 1));
+  emitStmt(context, body);
+  builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable), branch("br", 0));
+  builder.emit(plain("end"), plain("end"));
+}
+
+export function emitStmt(context: KernelContext, stmt: Stmt): void {
+  switch (stmt.kind) {
+    case "for":
+      emitFor(context, stmt);
+      return;
+    case "store":
+      emitStore(context, stmt);
+      return;
+    case "assign":
+      assert(stmt.value.dtype === stmt.target.dtype && stmt.value.lanes === stmt.target.lanes, `assign to ${stmt.target.name}: type mismatch`);
+      emitExpr(context, stmt.value);
+      context.builder.emit(localSet(context.localOf(stmt.target)));
+      return;
+    case "seq":
+      for (const child of stmt.body) emitStmt(context, child);
+      return;
+    case "if":
+      emitIf(context, stmt);
+      return;
+    default:
+      unreachable(stmt);
+  }
+}
+
+function emitFor(context: KernelContext, loop: For): void {
+  const builder = context.builder;
+  const variable = context.localOf(loop.loopVar);
+  context.nonNegativeVars.add(loop.loopVar);
+  const extent = loop.extent;
+  if (extent.kind === "const") {
+    const trips = Number(extent.value);
+    if (trips <= 0) return;
+    // do { body; variable++ } while (variable < extent): one branch per iteration.
+    builder.emit(i32Const(0), localSet(variable), block("loop"));
+    emitStmt(context, loop.body);
+    builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localTee(variable), i32Const(trips), plain("i32.lt_s"));
+    builder.emit(branch("br_if", 0), plain("end"));
+    return;
+  }
+  const end = builder.temporary("i32");
+  emitExpr(context, extent);
+  builder.emit(localSet(end), i32Const(0), localSet(variable));
+  emitWhileLoop(context, variable, end, loop.body);
+  builder.release(end);
+}
+
+function emitIf(context: KernelContext, stmt: IfThenElse): void {
+  assertScalarCondition(stmt.cond);
+  const builder = context.builder;
+  emitExpr(context, stmt.cond);
+  builder.emit(block("if"));
+  emitStmt(context, stmt.then);
+  if (stmt.otherwise !== null) {
+    builder.emit(plain("else"));
+    emitStmt(context, stmt.otherwise);
+  }
+  builder.emit(plain("end"));
+}
+
+function assertScalarCondition(cond: Expr): void {
+  assert(cond.lanes === 1 && wasmTypeOfExpr(cond) === "i32", "if condition must be a scalar bool");
+}

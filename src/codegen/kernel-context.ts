@@ -1,0 +1,62 @@
+/**
+ * State shared by the loop-IR emitters while one kernel is emitted: the
+ * function being built, buffer addresses, the wasm local of each loop-IR
+ * variable, which variables are known non-negative (loop counters, used to
+ * fold constant index terms into memarg offsets), and the math helpers the
+ * kernel calls (emit-module adds them to the module).
+ */
+import { valueTypeOf, type DType } from "../support/dtype.js";
+import type { Buffer } from "../loop/ir.js";
+import type { Expr, Var } from "../te/expr.js";
+import { FunctionBuilder } from "./function-builder.js";
+import type { ValueType } from "./wasm/opcodes.js";
+
+export interface KernelEmitOptions {
+  /** Byte address of a buffer in the module's memory (a static plan baked into the code). */
+  readonly addressOf: (buffer: Buffer) => number;
+  /** Lets f32x4 a*b+c use f32x4.relaxed_madd (results may differ in the last bit). */
+  readonly relaxedSimd?: boolean;
+}
+
+/** The wasm type holding a value of `dtype` with `lanes` lanes. */
+export function wasmTypeOf(dtype: DType, lanes: number): ValueType {
+  return lanes > 1 ? "v128" : valueTypeOf(dtype);
+}
+
+export function wasmTypeOfExpr(expr: Expr): ValueType {
+  return wasmTypeOf(expr.dtype, expr.lanes);
+}
+
+export class KernelContext {
+  readonly helpers = new Set<string>();
+  readonly nonNegativeVars = new Set<Var>();
+  private readonly locals = new Map<Var, number>();
+
+  constructor(
+    readonly builder: FunctionBuilder,
+    readonly options: KernelEmitOptions,
+  ) {}
+
+  get relaxedSimd(): boolean {
+    return this.options.relaxedSimd ?? false;
+  }
+
+  addressOf(buffer: Buffer): number {
+    return this.options.addressOf(buffer);
+  }
+
+  /** The local holding `variable`, declared on first use. */
+  localOf(variable: Var): number {
+    const existing = this.locals.get(variable);
+    if (existing !== undefined) return existing;
+    const index = this.builder.addLocal(variable.name, wasmTypeOf(variable.dtype, variable.lanes));
+    this.locals.set(variable, index);
+    return index;
+  }
+
+  /** Records that the kernel calls helper `name` and returns the name for a `call`. */
+  useHelper(name: string): string {
+    this.helpers.add(name);
+    return name;
+  }
+}

@@ -1,0 +1,79 @@
+/**
+ * Test harness: lays buffers out in a fresh memory, emits and instantiates a
+ * module of kernels, and reads/writes buffers as typed arrays.
+ */
+import assert from "node:assert/strict";
+import type { Buffer, For, Kernel, Stmt, Store, Assign, Seq, IfThenElse, LoopAnnotation } from "../../src/loop/ir.js";
+import type { Expr, Var } from "../../src/te/expr.js";
+import { constant } from "../../src/te/expr.js";
+import { allocateTypedArray, dtypeBytes, typedArrayFromBytes, type TypedArray } from "../../src/support/dtype.js";
+import { emitModule } from "../../src/codegen/emit-module.js";
+
+export function forLoop(loopVar: Var, extent: number | Expr, body: Stmt, annotation: LoopAnnotation = "serial"): For {
+  const extentExpr = typeof extent === "number" ? constant(extent) : extent;
+  return { kind: "for", loopVar, extent: extentExpr, annotation, body };
+}
+export const store = (buffer: Buffer, index: Expr, value: Expr): Store => ({ kind: "store", buffer, index, value });
+export const assign = (target: Var, value: Expr): Assign => ({ kind: "assign", target, value });
+export const seq = (...body: Stmt[]): Seq => ({ kind: "seq", body });
+export const ifThen = (cond: Expr, then: Stmt, otherwise: Stmt | null = null): IfThenElse => ({ kind: "if", cond, then, otherwise });
+
+export function kernelOf(name: string, body: Stmt, buffers: readonly Buffer[]): Kernel {
+  const taskExtent = body.kind === "for" && body.annotation === "parallel" && body.extent.kind === "const" ? Number(body.extent.value) : 1;
+  return { name, body, taskExtent, buffers, flops: 0 };
+}
+
+export interface Instance {
+  readonly memory: WebAssembly.Memory;
+  readonly exports: Record<string, (first: number, count: number) => void>;
+  readonly bytes: Uint8Array;
+  view(buffer: Buffer): TypedArray;
+  write(buffer: Buffer, values: ArrayLike<number | bigint>): void;
+  read(buffer: Buffer): (number | bigint)[];
+}
+
+export interface InstantiateOptions {
+  readonly relaxedSimd?: boolean;
+}
+
+/** Places every buffer of every kernel 64-byte aligned after a 64-byte null area. */
+export function instantiate(kernels: readonly Kernel[], options: InstantiateOptions = {}): Instance {
+  const addresses = new Map<number, number>();
+  let next = 64;
+  for (const kernel of kernels) {
+    for (const buffer of kernel.buffers) {
+      if (addresses.has(buffer.id)) continue;
+      addresses.set(buffer.id, next);
+      next += Math.ceil((buffer.size * dtypeBytes(buffer.dtype)) / 64) * 64 + 64;
+    }
+  }
+  const pages = Math.max(1, Math.ceil(next / 65536));
+  const addressOf = (buffer: Buffer): number => {
+    const address = addresses.get(buffer.id);
+    assert.ok(address !== undefined, `no address for ${buffer.name}`);
+    return address;
+  };
+  const bytes = emitModule({ kernels, addressOf, memoryPages: pages, relaxedSimd: options.relaxedSimd });
+  assert.ok(WebAssembly.validate(bytes), "module must validate");
+  const memory = new WebAssembly.Memory({ initial: pages });
+  const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
+  const view = (buffer: Buffer): TypedArray =>
+    typedArrayFromBytes(buffer.dtype, new Uint8Array(memory.buffer, addressOf(buffer), buffer.size * dtypeBytes(buffer.dtype)), buffer.size);
+  return {
+    memory,
+    exports: instance.exports as unknown as Instance["exports"],
+    bytes,
+    view,
+    write(buffer, values) {
+      const target = view(buffer);
+      const source = allocateTypedArray(buffer.dtype, buffer.size);
+      for (let index = 0; index < values.length; index++) {
+        (source as unknown as (number | bigint)[])[index] = values[index] as never;
+      }
+      target.set(source as never);
+    },
+    read(buffer) {
+      return Array.from(view(buffer) as ArrayLike<number | bigint>);
+    },
+  };
+}
