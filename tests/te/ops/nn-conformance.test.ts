@@ -25,7 +25,9 @@ const ROOT = "/usr/share/libonnx-testdata/data/node";
 const UNSUPPORTED = [/cubic/, /tf_crop_and_resize/, /maxpool_with_argmax/, /training_dropout/];
 
 function readTensors(folder: string, prefix: string): TensorData[] {
-  const files = readdirSync(folder).filter((name) => name.startsWith(prefix)).sort((a, b) => fileIndex(a) - fileIndex(b));
+  const files = readdirSync(folder)
+    .filter((name) => name.startsWith(prefix))
+    .sort((a, b) => fileIndex(a) - fileIndex(b));
   return files.map((name) => decodeTensor(new Uint8Array(readFileSync(join(folder, name)))));
 }
 
@@ -51,7 +53,12 @@ function runGraph(graph: Graph, feeds: readonly TensorData[]): TensorData[] {
       if (!tensors.has(value) && value.constant !== undefined) bind(value, value.constant);
       return { tensor: tensors.get(value)!, constant: known.get(value) ?? null };
     });
-    const context = { node, attributes: new Attributes(node), inputs, outputNames: node.outputs.map((value) => value.name) };
+    const context = {
+      node,
+      attributes: new Attributes(node),
+      inputs,
+      outputNames: node.outputs.map((value) => value.name),
+    };
     const built = NN_OPS[node.opType]!.build(context);
     built.forEach((tensor, index) => {
       if (tensor !== null) tensors.set(node.outputs[index]!, tensor);
@@ -70,7 +77,10 @@ function assertMatches(actual: TensorData, expected: TensorData, label: string):
   for (let index = 0; index < expected.data.length; index++) {
     const value = Number(actual.data[index]);
     const want = Number(expected.data[index]);
-    const close = value === want || Math.abs(value - want) <= 1e-4 * (1 + Math.abs(want)) || (Number.isNaN(value) && Number.isNaN(want));
+    const close =
+      value === want ||
+      Math.abs(value - want) <= 1e-4 * (1 + Math.abs(want)) ||
+      (Number.isNaN(value) && Number.isNaN(want));
     assert.ok(close, `${label}: element ${index} is ${value}, expected ${want}`);
   }
 }
@@ -82,7 +92,9 @@ function candidateTests(): string[] {
     .filter((name) => {
       try {
         const graph = importModel(new Uint8Array(readFileSync(join(ROOT, name, "model.onnx"))));
-        return graph.nodes.length > 0 && graph.nodes.every((node) => node.domain === "" && NN_OPS[node.opType] !== undefined);
+        return (
+          graph.nodes.length > 0 && graph.nodes.every((node) => node.domain === "" && NN_OPS[node.opType] !== undefined)
+        );
       } catch {
         return false;
       }
@@ -105,7 +117,9 @@ describe("ONNX node conformance (nn ops)", () => {
       try {
         const actual = runGraph(graph, readTensors(dataFolder, "input_"));
         assert.ok(!expectUnsupported, "expected E_UNSUPPORTED_ATTRIBUTE");
-        readTensors(dataFolder, "output_").forEach((expected, index) => assertMatches(actual[index]!, expected, `output ${index}`));
+        readTensors(dataFolder, "output_").forEach((expected, index) =>
+          assertMatches(actual[index]!, expected, `output ${index}`),
+        );
       } catch (error) {
         if (expectUnsupported && error instanceof TesseraError && error.code === "E_UNSUPPORTED_ATTRIBUTE") return;
         throw error;

@@ -16,7 +16,8 @@ function referenceTranspose(
   const perGroupIn = channels / options.group;
   const outChannels = perGroupOut * options.group;
   const out = new Array<number>(batch * outChannels * options.out[0]! * options.out[1]!).fill(0);
-  const index = (n: number, m: number, h: number, v: number): number => ((n * outChannels + m) * options.out[0]! + h) * options.out[1]! + v;
+  const index = (n: number, m: number, h: number, v: number): number =>
+    ((n * outChannels + m) * options.out[0]! + h) * options.out[1]! + v;
   forEachIndex(x.shape, ([n, c, i, j]) => {
     const group = Math.floor(c! / perGroupIn);
     forEachIndex(w.shape.slice(1), ([mm, kh, kw]) => {
@@ -26,19 +27,28 @@ function referenceTranspose(
       out[index(n!, group * perGroupOut + mm!, h, v)] += at(x, [n!, c!, i!, j!]) * at(w, [c!, mm!, kh!, kw!]);
     });
   });
-  if (bias !== null) forEachIndex([batch, outChannels, ...options.out], ([n, m, h, v]) => (out[index(n!, m!, h!, v!)] += at(bias, [m!])));
+  if (bias !== null)
+    forEachIndex(
+      [batch, outChannels, ...options.out],
+      ([n, m, h, v]) => (out[index(n!, m!, h!, v!)] += at(bias, [m!])),
+    );
   return out;
 }
 
 describe("ConvTranspose", () => {
-  const run = (inputs: TensorData[], attributes: Record<string, AttributeValue>) => runOp("ConvTranspose", inputs, attributes).results[0]!;
+  const run = (inputs: TensorData[], attributes: Record<string, AttributeValue>) =>
+    runOp("ConvTranspose", inputs, attributes).results[0]!;
 
   it("strides, pads, dilations and bias", () => {
     const x = randomTensor([1, 2, 3, 4], 1);
     const w = randomTensor([2, 3, 3, 2], 2);
     const b = randomTensor([3], 3);
     // H: 2·2 + 2·2 + 1 − 1 − 2 = 6; W: 3·3 + 1 + 1 − 0 − 1 = 10
-    const result = run([x, w, b], { strides: attr.ints([2, 3]), dilations: attr.ints([2, 1]), pads: attr.ints([1, 0, 2, 1]) });
+    const result = run([x, w, b], {
+      strides: attr.ints([2, 3]),
+      dilations: attr.ints([2, 1]),
+      pads: attr.ints([1, 0, 2, 1]),
+    });
     const options = { strides: [2, 3], dilations: [2, 1], padBegin: [1, 0], group: 1, out: [6, 10] };
     assertClose(result, [1, 3, 6, 10], referenceTranspose(x, w, b, options));
   });

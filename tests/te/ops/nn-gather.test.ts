@@ -71,7 +71,10 @@ describe("Scatter family (constant indices)", () => {
     const data = randomTensor([3, 3], 3);
     const updates = randomTensor([1, 3], 4);
     const indices = constantOf(int64([1, -1, 1], [1, 3]));
-    const run = runOp("ScatterElements", [data, indices, updates], { axis: attr.int(1), reduction: attr.string("add") });
+    const run = runOp("ScatterElements", [data, indices, updates], {
+      axis: attr.int(1),
+      reduction: attr.string("add"),
+    });
     const expected = tabulate([3, 3], ([i, j]) => {
       if (i !== 0) return at(data, [i!, j!]);
       if (j === 1) return at(data, [0, 1]) + at(updates, [0, 0]) + at(updates, [0, 2]);
@@ -85,8 +88,13 @@ describe("Scatter family (constant indices)", () => {
     const data = randomTensor([4, 2], 5);
     const updates = randomTensor([2, 2], 6);
     const run = runOp("ScatterND", [data, constantOf(int64([3, 0], [2, 1])), updates]);
-    const rows = new Map([[3, 0], [0, 1]]);
-    const expected = tabulate([4, 2], ([i, j]) => (rows.has(i!) ? at(updates, [rows.get(i!)!, j!]) : at(data, [i!, j!])));
+    const rows = new Map([
+      [3, 0],
+      [0, 1],
+    ]);
+    const expected = tabulate([4, 2], ([i, j]) =>
+      rows.has(i!) ? at(updates, [rows.get(i!)!, j!]) : at(data, [i!, j!]),
+    );
     assertClose(run.results[0]!, [4, 2], expected);
     assert.throws(
       () => runOp("ScatterND", [data, int64([3, 0], [2, 1]), updates]),

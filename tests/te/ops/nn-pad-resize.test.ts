@@ -20,29 +20,53 @@ describe("Pad", () => {
 
   it("constant, with a fill value input", () => {
     const run = runOp("Pad", [x, pads, float32([0.5], [])]);
-    assertClose(run.results[0]!, shape, reference((p, n) => (p < 0 || p >= n ? null : p)));
+    assertClose(
+      run.results[0]!,
+      shape,
+      reference((p, n) => (p < 0 || p >= n ? null : p)),
+    );
   });
 
   it("reflect", () => {
     const run = runOp("Pad", [x, pads], { mode: attr.string("reflect") });
-    assertClose(run.results[0]!, shape, reference((p, n) => (p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p)));
+    assertClose(
+      run.results[0]!,
+      shape,
+      reference((p, n) => (p < 0 ? -p : p >= n ? 2 * (n - 1) - p : p)),
+    );
   });
 
   it("edge", () => {
     const run = runOp("Pad", [x, pads], { mode: attr.string("edge") });
-    assertClose(run.results[0]!, shape, reference((p, n) => Math.min(Math.max(p, 0), n - 1)));
+    assertClose(
+      run.results[0]!,
+      shape,
+      reference((p, n) => Math.min(Math.max(p, 0), n - 1)),
+    );
   });
 
   it("wrap, and negative pads crop", () => {
     const wrap = runOp("Pad", [x, pads], { mode: attr.string("wrap") });
-    assertClose(wrap.results[0]!, shape, reference((p, n) => ((p % n) + n) % n));
+    assertClose(
+      wrap.results[0]!,
+      shape,
+      reference((p, n) => ((p % n) + n) % n),
+    );
     const crop = runOp("Pad", [x, constantOf(int64([-1, 0, 0, -2]))]);
-    assertClose(crop.results[0]!, [2, 2], tabulate([2, 2], ([i, j]) => at(x, [i! + 1, j!])));
+    assertClose(
+      crop.results[0]!,
+      [2, 2],
+      tabulate([2, 2], ([i, j]) => at(x, [i! + 1, j!])),
+    );
   });
 
   it("pads only the given axes", () => {
     const run = runOp("Pad", [x, constantOf(int64([1, 1])), null, constantOf(int64([-1]))], {}, { opset: 18 });
-    assertClose(run.results[0]!, [3, 6], tabulate([3, 6], ([i, j]) => (j! === 0 || j! === 5 ? 0 : at(x, [i!, j! - 1]))));
+    assertClose(
+      run.results[0]!,
+      [3, 6],
+      tabulate([3, 6], ([i, j]) => (j! === 0 || j! === 5 ? 0 : at(x, [i!, j! - 1]))),
+    );
   });
 });
 
@@ -67,7 +91,12 @@ function referenceResize(
     const high = low.map((value, axis) => Math.min(value + 1, sizes[axis]! - 1));
     const fraction = clamped.map((value, axis) => value - low[axis]!);
     let sum = 0;
-    for (const [useH, useW] of [[0, 0], [0, 1], [1, 0], [1, 1]] as const) {
+    for (const [useH, useW] of [
+      [0, 0],
+      [0, 1],
+      [1, 0],
+      [1, 1],
+    ] as const) {
       const weight = (useH ? fraction[0]! : 1 - fraction[0]!) * (useW ? fraction[1]! : 1 - fraction[1]!);
       sum += weight * at(x, [b!, ch!, useH ? high[0]! : low[0]!, useW ? high[1]! : low[1]!]);
     }
@@ -76,7 +105,8 @@ function referenceResize(
 }
 
 const halfPixel = (o: number, scale: number): number => (o + 0.5) / scale - 0.5;
-const alignCorners = (o: number, _scale: number, input: number, output: number): number => (output === 1 ? 0 : (o * (input - 1)) / (output - 1));
+const alignCorners = (o: number, _scale: number, input: number, output: number): number =>
+  output === 1 ? 0 : (o * (input - 1)) / (output - 1);
 
 describe("Resize", () => {
   const x = randomTensor([1, 2, 4, 5], 2);
@@ -88,18 +118,31 @@ describe("Resize", () => {
   });
 
   it("bilinear downsampling by sizes (half_pixel)", () => {
-    const run = runOp("Resize", [x, null, null, constantOf(int64([1, 2, 3, 3]))], { mode: attr.string("linear") }, { opset: 13 });
+    const run = runOp(
+      "Resize",
+      [x, null, null, constantOf(int64([1, 2, 3, 3]))],
+      { mode: attr.string("linear") },
+      { opset: 13 },
+    );
     assertClose(run.results[0]!, [1, 2, 3, 3], referenceResize(x, [3, 3], [3 / 4, 3 / 5], halfPixel, "linear"), 1e-5);
   });
 
   it("bilinear upsampling with align_corners", () => {
     const attributes = { mode: attr.string("linear"), coordinate_transformation_mode: attr.string("align_corners") };
     const run = runOp("Resize", [x, null, null, constantOf(int64([1, 2, 7, 9]))], attributes, { opset: 13 });
-    assertClose(run.results[0]!, [1, 2, 7, 9], referenceResize(x, [7, 9], [7 / 4, 9 / 5], alignCorners, "linear"), 1e-5);
+    assertClose(
+      run.results[0]!,
+      [1, 2, 7, 9],
+      referenceResize(x, [7, 9], [7 / 4, 9 / 5], alignCorners, "linear"),
+      1e-5,
+    );
   });
 
   it("refuses cubic and run-time scales", () => {
-    assert.throws(() => runOp("Resize", [x, null, scales([1, 1, 2, 2])], { mode: attr.string("cubic") }), isCode("E_UNSUPPORTED_ATTRIBUTE"));
+    assert.throws(
+      () => runOp("Resize", [x, null, scales([1, 1, 2, 2])], { mode: attr.string("cubic") }),
+      isCode("E_UNSUPPORTED_ATTRIBUTE"),
+    );
     assert.throws(() => runOp("Resize", [x, null, float32([1, 1, 2, 2])]), isCode("E_DYNAMIC_SHAPE"));
   });
 });

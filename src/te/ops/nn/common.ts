@@ -7,19 +7,7 @@ import { TesseraError } from "../../../support/errors.js";
 import { locationOf } from "../../../graph/attributes.js";
 import { type DType, isFloat, isSigned, dtypeBytes } from "../../../support/dtype.js";
 import { type TensorData, sizeOf, toNumberArray, elementAsNumber } from "../../../support/tensor-data.js";
-import {
-  type Expr,
-  binary,
-  compare,
-  constant,
-  div,
-  int,
-  mul,
-  add,
-  rem,
-  select,
-  tload,
-} from "../../expr.js";
+import { type Expr, binary, compare, constant, div, int, mul, add, rem, select, tload } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpInput } from "../../op.js";
 
@@ -46,7 +34,11 @@ export function constantInput(context: OpBuildContext, index: number, what: stri
   const input = optionalInput(context, index);
   if (input === null) return null;
   if (input.constant === null) {
-    throw new TesseraError("E_DYNAMIC_SHAPE", `${what} (input ${index}) must be a compile-time constant`, locationOf(context.node));
+    throw new TesseraError(
+      "E_DYNAMIC_SHAPE",
+      `${what} (input ${index}) must be a compile-time constant`,
+      locationOf(context.node),
+    );
   }
   return input.constant;
 }
@@ -185,12 +177,7 @@ function selectTree(flat: Expr, values: readonly Expr[], begin: number, end: num
 }
 
 /** Reads a spatial-op list attribute, defaulting to `fill` repeated `count` times; checks its length. */
-export function spatialInts(
-  context: OpBuildContext,
-  name: string,
-  count: number,
-  fill: number,
-): readonly number[] {
+export function spatialInts(context: OpBuildContext, name: string, count: number, fill: number): readonly number[] {
   const values = context.attributes.ints(name, new Array<number>(count).fill(fill));
   if (values.length !== count) {
     throw new TesseraError(

@@ -41,7 +41,9 @@ function constantOfShape(context: OpBuildContext): TensorData {
   const shape = constantInts(context, 0, "the output shape");
   if (shape === null) throw invalidModel(context, "ConstantOfShape needs a shape input");
   if (shape.some((extent) => extent < 0)) throw shapeError(context.node, `negative dim in shape [${shape.join(",")}]`);
-  const value = context.attributes.has("value") ? context.attributes.tensor("value") : tensorFromNumbers("float32", [1], [0]);
+  const value = context.attributes.has("value")
+    ? context.attributes.tensor("value")
+    : tensorFromNumbers("float32", [1], [0]);
   if (value.data.length !== 1) throw invalidModel(context, "ConstantOfShape's value must hold one element");
   const count = shape.reduce((product, extent) => product * extent, 1);
   const data = allocateTypedArray(value.dtype, count);
@@ -50,9 +52,16 @@ function constantOfShape(context: OpBuildContext): TensorData {
 }
 
 function rangeOf(context: OpBuildContext): TensorData {
-  const [start, limit, delta] = [0, 1, 2].map((index) => constantInput(context, index, ["start", "limit", "delta"][index]!));
-  if (start === null || limit === null || delta === null) throw invalidModel(context, "Range needs start, limit and delta");
-  const [first, end, step] = [start, limit, delta].map((tensor) => elementAsNumber(tensor, 0)) as [number, number, number];
+  const [start, limit, delta] = [0, 1, 2].map((index) =>
+    constantInput(context, index, ["start", "limit", "delta"][index]!),
+  );
+  if (start === null || limit === null || delta === null)
+    throw invalidModel(context, "Range needs start, limit and delta");
+  const [first, end, step] = [start, limit, delta].map((tensor) => elementAsNumber(tensor, 0)) as [
+    number,
+    number,
+    number,
+  ];
   if (step === 0) throw invalidModel(context, "Range delta must not be 0");
   const count = Math.max(Math.ceil((end - first) / step), 0);
   const values = Array.from({ length: count }, (_, index) => first + index * step);

@@ -26,33 +26,56 @@ interface TransposeGeometry {
 }
 
 /** Output sizes and start padding per the ONNX spec (output_shape, auto_pad, pads, output_padding). */
-function transposeGeometry(context: OpBuildContext, input: readonly number[], kernel: readonly number[]): TransposeGeometry {
+function transposeGeometry(
+  context: OpBuildContext,
+  input: readonly number[],
+  kernel: readonly number[],
+): TransposeGeometry {
   const rank = input.length;
   const strides = spatialInts(context, "strides", rank, 1);
   const dilations = spatialInts(context, "dilations", rank, 1);
   const outputPadding = spatialInts(context, "output_padding", rank, 0);
   const autoPad = context.attributes.string("auto_pad", "NOTSET");
-  if (!["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].includes(autoPad)) throw unsupported(context.node, `auto_pad '${autoPad}'`);
-  const requested = context.attributes.has("output_shape") ? context.attributes.ints("output_shape").slice(-rank) : null;
+  if (!["NOTSET", "VALID", "SAME_UPPER", "SAME_LOWER"].includes(autoPad))
+    throw unsupported(context.node, `auto_pad '${autoPad}'`);
+  const requested = context.attributes.has("output_shape")
+    ? context.attributes.ints("output_shape").slice(-rank)
+    : null;
   const pads = autoPad === "NOTSET" ? spatialInts(context, "pads", 2 * rank, 0) : new Array<number>(2 * rank).fill(0);
   const padBegin: number[] = [];
   const output: number[] = [];
   for (let dim = 0; dim < rank; dim++) {
     const natural = strides[dim]! * (input[dim]! - 1) + outputPadding[dim]! + (kernel[dim]! - 1) * dilations[dim]! + 1;
-    const same = autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER";
-    const target = requested !== null ? requested[dim]! : same ? input[dim]! * strides[dim]! : null;
+    const target = targetSize(autoPad, requested?.[dim] ?? null, input[dim]! * strides[dim]!);
     if (target === null) {
       padBegin.push(pads[dim]!);
       output.push(natural - pads[dim]! - pads[dim + rank]!);
       continue;
     }
-    const total = natural - target;
-    const half = Math.floor(Math.max(total, 0) / 2);
-    padBegin.push(total < 0 ? 0 : autoPad === "SAME_UPPER" ? half : total - half);
+    padBegin.push(startPadding(autoPad, natural - target));
     output.push(target);
   }
-  if (output.some((extent) => extent <= 0)) throw shapeError(context.node, `output size [${output.join(",")}] is not positive`);
+  if (output.some((extent) => extent <= 0))
+    throw shapeError(context.node, `output size [${output.join(",")}] is not positive`);
   return { kernel, strides, dilations, padBegin, input, output };
+}
+
+/** The output size asked for by output_shape, or implied by SAME auto_pad (input · stride); null when pads decide. */
+function targetSize(autoPad: string, requested: number | null, sameSize: number): number | null {
+  if (requested !== null) return requested;
+  return autoPad === "SAME_UPPER" || autoPad === "SAME_LOWER" ? sameSize : null;
+}
+
+/**
+ * The start padding that removes `total` from the natural size: the odd
+ * element goes to the end for SAME_UPPER, to the start otherwise (the ONNX
+ * reference). A negative total (a larger requested size) pads nothing at the
+ * start: the extra positions at the end receive no taps.
+ */
+function startPadding(autoPad: string, total: number): number {
+  if (total < 0) return 0;
+  const half = Math.floor(total / 2);
+  return autoPad === "SAME_UPPER" ? half : total - half;
 }
 
 interface TransposeOperands {
@@ -67,8 +90,16 @@ function buildConvTranspose(context: OpBuildContext): TeTensor {
   const x = requireInput(context, 0).tensor;
   const w = requireInput(context, 1).tensor;
   const group = context.attributes.int("group", 1);
-  if (x.shape.length < 3 || w.shape.length !== x.shape.length || x.shape[1] !== w.shape[0] || x.shape[1]! % group !== 0) {
-    throw shapeError(context.node, `X [${x.shape.join(",")}] and W [${w.shape.join(",")}] do not agree (group ${group})`);
+  if (
+    x.shape.length < 3 ||
+    w.shape.length !== x.shape.length ||
+    x.shape[1] !== w.shape[0] ||
+    x.shape[1]! % group !== 0
+  ) {
+    throw shapeError(
+      context.node,
+      `X [${x.shape.join(",")}] and W [${w.shape.join(",")}] do not agree (group ${group})`,
+    );
   }
   const outChannels = w.shape[1]! * group;
   const bias = optionalInput(context, 2)?.tensor ?? null;
@@ -87,7 +118,10 @@ function transposeBody(operands: TransposeOperands, indices: readonly Expr[]): E
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const perGroupIn = x.shape[1]! / group;
   const perGroupOut = w.shape[1]!;
-  const reduction = reductionAxes(["rc", ...spatialNames(geometry.kernel.length, "r")], [perGroupIn, ...geometry.kernel]);
+  const reduction = reductionAxes(
+    ["rc", ...spatialNames(geometry.kernel.length, "r")],
+    [perGroupIn, ...geometry.kernel],
+  );
   const [reducedChannel, ...window] = reduction.indices as [Expr, ...Expr[]];
   const groupBase = group === 1 ? int(0) : mul(div(channel, int(perGroupOut)), int(perGroupIn));
   const inputChannel = groupBase === int(0) ? reducedChannel : add(groupBase, reducedChannel);
@@ -107,12 +141,18 @@ function transposeBody(operands: TransposeOperands, indices: readonly Expr[]): E
 }
 
 /** The input index i with i·s = o + padBegin − r·d (clamped), and whether it is an integer inside the input. */
-function inputPosition(geometry: TransposeGeometry, dim: number, outIndex: Expr, windowIndex: Expr): { index: Expr; valid: Expr | null } {
+function inputPosition(
+  geometry: TransposeGeometry,
+  dim: number,
+  outIndex: Expr,
+  windowIndex: Expr,
+): { index: Expr; valid: Expr | null } {
   const stride = geometry.strides[dim]!;
   const dilation = geometry.dilations[dim]!;
   const extent = geometry.input[dim]!;
   const shifted = geometry.padBegin[dim] === 0 ? outIndex : add(outIndex, int(geometry.padBegin[dim]!));
-  const numerator = windowIndex === int(0) ? shifted : sub(shifted, dilation === 1 ? windowIndex : mul(windowIndex, int(dilation)));
+  const offset = dilation === 1 ? windowIndex : mul(windowIndex, int(dilation));
+  const numerator = windowIndex === int(0) ? shifted : sub(shifted, offset);
   const quotient = stride === 1 ? numerator : div(numerator, int(stride));
   const checks: (Expr | null)[] = [
     compare("ge", numerator, int(0)),

@@ -11,14 +11,24 @@ import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError } from "../../builders.js";
 import { outputName, optionalInput, requireInput, zeroOf } from "./common.js";
-import { type WindowGeometry, paddedLoad, reduceOver, reductionAxes, windowGeometry, windowPosition } from "./window.js";
+import {
+  type WindowGeometry,
+  paddedLoad,
+  reduceOver,
+  reductionAxes,
+  windowGeometry,
+  windowPosition,
+} from "./window.js";
 
 /** The kernel's spatial shape: the kernel_shape attribute when given (checked against W), else W's. */
 export function kernelShapeOf(context: OpBuildContext, weights: TeTensor): readonly number[] {
   const fromWeights = weights.shape.slice(2);
   const declared = context.attributes.ints("kernel_shape", fromWeights);
   if (declared.length !== fromWeights.length || declared.some((extent, dim) => extent !== fromWeights[dim])) {
-    throw shapeError(context.node, `kernel_shape [${declared.join(",")}] does not match W's spatial dims [${fromWeights.join(",")}]`);
+    throw shapeError(
+      context.node,
+      `kernel_shape [${declared.join(",")}] does not match W's spatial dims [${fromWeights.join(",")}]`,
+    );
   }
   return fromWeights;
 }
@@ -73,7 +83,10 @@ function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const perGroupIn = w.shape[1]!;
   const perGroupOut = w.shape[0]! / group;
-  const reduction = reductionAxes(["rc", ...spatialNames(geometry.kernel.length, "r")], [perGroupIn, ...geometry.kernel]);
+  const reduction = reductionAxes(
+    ["rc", ...spatialNames(geometry.kernel.length, "r")],
+    [perGroupIn, ...geometry.kernel],
+  );
   const [reducedChannel, ...window] = reduction.indices as [Expr, ...Expr[]];
   const inputChannel = group === 1 ? reducedChannel : groupChannel(channel, perGroupOut, perGroupIn, reducedChannel);
   const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, window[dim]!));
@@ -90,9 +103,10 @@ function groupChannel(channel: Expr, perGroupOut: number, perGroupIn: number, re
   return reducedChannel === int(0) ? base : add(base, reducedChannel);
 }
 
+/** Axis names for `count` spatial dims: w; h, w; d, h, w; numbered beyond three. */
 export function spatialNames(count: number, prefix: string): string[] {
-  const letters = count === 1 ? ["w"] : count === 2 ? ["h", "w"] : ["d", "h", "w"];
-  return letters.map((letter) => `${prefix}${letter}`);
+  if (count > 3) return Array.from({ length: count }, (_, dim) => `${prefix}${dim}`);
+  return ["d", "h", "w"].slice(3 - count).map((letter) => `${prefix}${letter}`);
 }
 
 export const Conv: OpDefinition = {

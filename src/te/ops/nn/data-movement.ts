@@ -9,15 +9,25 @@ import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { broadcastLoad, broadcastShapes, normalizeAxis, shapeError } from "../../builders.js";
 import { clampIndex, constantInts, invalidModel, loadAt, outputName, requireInput } from "./common.js";
 
+/** All parts must share rank and every dim but `axis`. */
+function checkConcatShapes(context: OpBuildContext, parts: readonly TeTensor[], axis: number): void {
+  const first = parts[0]!;
+  for (const part of parts) {
+    const agrees =
+      part.shape.length === first.shape.length &&
+      part.shape.every((extent, dim) => dim === axis || extent === first.shape[dim]);
+    if (agrees) continue;
+    const shapes = `[${part.shape.join(",")}] with [${first.shape.join(",")}]`;
+    throw shapeError(context.node, `cannot concatenate ${shapes} on axis ${axis}`);
+  }
+}
+
 function buildConcat(context: OpBuildContext): TeTensor {
   const parts = context.inputs.map((_, index) => requireInput(context, index).tensor);
   if (parts.length === 0) throw invalidModel(context, "Concat needs at least one input");
   const first = parts[0]!;
   const axis = normalizeAxis(context.node, context.attributes.int("axis"), first.shape.length);
-  for (const part of parts) {
-    const agrees = part.shape.length === first.shape.length && part.shape.every((extent, dim) => dim === axis || extent === first.shape[dim]);
-    if (!agrees) throw shapeError(context.node, `cannot concatenate [${part.shape.join(",")}] with [${first.shape.join(",")}] on axis ${axis}`);
-  }
+  checkConcatShapes(context, parts, axis);
   const nonEmpty = parts.filter((part) => part.shape[axis]! > 0);
   const offsets: number[] = [];
   let total = 0;
@@ -32,7 +42,10 @@ function buildConcat(context: OpBuildContext): TeTensor {
       const part = nonEmpty[index]!;
       const local = offsets[index] === 0 ? position : sub(position, int(offsets[index]!));
       const clamped = nonEmpty.length === 1 ? local : clampIndex(local, part.shape[axis]!);
-      return loadAt(part, indices.map((other, dim) => (dim === axis ? clamped : other)));
+      return loadAt(
+        part,
+        indices.map((other, dim) => (dim === axis ? clamped : other)),
+      );
     };
     if (nonEmpty.length === 0) return loadAt(first, indices);
     let value = partLoad(nonEmpty.length - 1);
@@ -46,10 +59,15 @@ function buildConcat(context: OpBuildContext): TeTensor {
 /** Split sizes: the constant input 1, the `split` attribute (old opsets), num_outputs, or equal parts. */
 function splitSizes(context: OpBuildContext, extent: number): number[] {
   const outputs = context.node.outputs.length;
-  const given = constantInts(context, 1, "split") ?? (context.attributes.has("split") ? [...context.attributes.ints("split")] : null);
+  const given =
+    constantInts(context, 1, "split") ??
+    (context.attributes.has("split") ? [...context.attributes.ints("split")] : null);
   if (given !== null) {
     if (given.length !== outputs || given.reduce((a, b) => a + b, 0) !== extent || given.some((size) => size < 0)) {
-      throw shapeError(context.node, `split sizes [${given.join(",")}] do not cover dim ${extent} in ${outputs} outputs`);
+      throw shapeError(
+        context.node,
+        `split sizes [${given.join(",")}] do not cover dim ${extent} in ${outputs} outputs`,
+      );
     }
     return given;
   }
@@ -58,7 +76,8 @@ function splitSizes(context: OpBuildContext, extent: number): number[] {
     const chunk = Math.ceil(extent / count);
     return Array.from({ length: count }, (_, index) => Math.max(0, Math.min(chunk, extent - index * chunk)));
   }
-  if (extent % outputs !== 0) throw shapeError(context.node, `dim ${extent} does not split into ${outputs} equal parts`);
+  if (extent % outputs !== 0)
+    throw shapeError(context.node, `dim ${extent} does not split into ${outputs} equal parts`);
   return new Array<number>(outputs).fill(extent / outputs);
 }
 
@@ -72,7 +91,10 @@ function buildSplit(context: OpBuildContext): TeTensor[] {
     offset += size;
     const shape = x.shape.map((extent, dim) => (dim === axis ? size : extent));
     return compute(outputName(context, output), shape, (indices) =>
-      loadAt(x, indices.map((index, dim) => (dim === axis && start !== 0 ? add(index, int(start)) : index))),
+      loadAt(
+        x,
+        indices.map((index, dim) => (dim === axis && start !== 0 ? add(index, int(start)) : index)),
+      ),
     );
   });
 }
@@ -121,7 +143,12 @@ function buildSlice(context: OpBuildContext): TeTensor {
   const rank = x.shape.length;
   const starts = constantInts(context, 1, "starts") ?? [...context.attributes.ints("starts")];
   const ends = constantInts(context, 2, "ends") ?? [...context.attributes.ints("ends")];
-  const axes = constantInts(context, 3, "axes") ?? [...context.attributes.ints("axes", starts.map((_, index) => index))];
+  const axes = constantInts(context, 3, "axes") ?? [
+    ...context.attributes.ints(
+      "axes",
+      starts.map((_, index) => index),
+    ),
+  ];
   const steps = constantInts(context, 4, "steps") ?? starts.map(() => 1);
   if (ends.length !== starts.length || axes.length !== starts.length || steps.length !== starts.length) {
     throw shapeError(context.node, "starts, ends, axes and steps differ in length");
@@ -134,12 +161,15 @@ function buildSlice(context: OpBuildContext): TeTensor {
   });
   const shape = x.shape.map((extent, dim) => perAxis[dim]?.size ?? extent);
   return compute(outputName(context), shape, (indices) =>
-    loadAt(x, indices.map((index, dim) => {
-      const slice = perAxis[dim];
-      if (slice === null || slice === undefined) return index;
-      const scaled = slice.step === 1 ? index : mul(index, int(slice.step));
-      return slice.start === 0 ? scaled : add(scaled, int(slice.start));
-    })),
+    loadAt(
+      x,
+      indices.map((index, dim) => {
+        const slice = perAxis[dim];
+        if (slice === null || slice === undefined) return index;
+        const scaled = slice.step === 1 ? index : mul(index, int(slice.step));
+        return slice.start === 0 ? scaled : add(scaled, int(slice.start));
+      }),
+    ),
   );
 }
 
@@ -159,8 +189,16 @@ function buildTile(context: OpBuildContext): TeTensor {
   }
   const shape = x.shape.map((extent, dim) => extent * repeats[dim]!);
   return compute(outputName(context), shape, (indices) =>
-    loadAt(x, indices.map((index, dim) => (repeats[dim] === 1 ? index : x.shape[dim] === 1 ? int(0) : rem(index, int(x.shape[dim]!))))),
+    loadAt(
+      x,
+      indices.map((index, dim) => (repeats[dim] === 1 ? index : tiledIndex(index, x.shape[dim]!))),
+    ),
   );
+}
+
+/** The input index of a tiled output index: index mod extent. */
+function tiledIndex(index: Expr, extent: number): Expr {
+  return extent === 1 ? int(0) : rem(index, int(extent));
 }
 
 const injective = (build: (context: OpBuildContext) => TeTensor): OpDefinition => ({

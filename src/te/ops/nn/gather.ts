@@ -32,7 +32,10 @@ function buildGather(context: OpBuildContext): TeTensor {
   const known = indicesInput.constant;
   return compute(outputName(context), shape, (outIndices) => {
     const at = outIndices.slice(axis, axis + indices.shape.length);
-    const position = known !== null && sizeOf(known.shape) === 1 ? knownIndex(elementAsNumber(known, 0), extent) : indexFrom(indices, at, extent);
+    const position =
+      known !== null && sizeOf(known.shape) === 1
+        ? knownIndex(elementAsNumber(known, 0), extent)
+        : indexFrom(indices, at, extent);
     const rest = outIndices.slice(axis + indices.shape.length);
     return loadAt(data, [...outIndices.slice(0, axis), position, ...rest]);
   });
@@ -49,11 +52,16 @@ function buildGatherElements(context: OpBuildContext): TeTensor {
   const indices = requireInput(context, 1).tensor;
   const rank = data.shape.length;
   const axis = normalizeAxis(context.node, context.attributes.int("axis", 0), rank);
-  const fits = indices.shape.length === rank && indices.shape.every((extent, dim) => dim === axis || extent <= data.shape[dim]!);
-  if (!fits) throw shapeError(context.node, `indices [${indices.shape.join(",")}] do not fit data [${data.shape.join(",")}]`);
+  const fits =
+    indices.shape.length === rank && indices.shape.every((extent, dim) => dim === axis || extent <= data.shape[dim]!);
+  if (!fits)
+    throw shapeError(context.node, `indices [${indices.shape.join(",")}] do not fit data [${data.shape.join(",")}]`);
   return compute(outputName(context), indices.shape, (outIndices) => {
     const position = sizeOf(indices.shape) === 0 ? int(0) : indexFrom(indices, outIndices, data.shape[axis]!);
-    return loadAt(data, outIndices.map((index, dim) => (dim === axis ? position : index)));
+    return loadAt(
+      data,
+      outIndices.map((index, dim) => (dim === axis ? position : index)),
+    );
   });
 }
 
@@ -67,7 +75,11 @@ function buildGatherND(context: OpBuildContext): TeTensor {
     batchDims < Math.min(data.shape.length, indices.shape.length) &&
     batchDims + depth <= data.shape.length &&
     data.shape.slice(0, batchDims).every((extent, dim) => extent === indices.shape[dim]);
-  if (!valid) throw shapeError(context.node, `indices [${indices.shape.join(",")}] do not index data [${data.shape.join(",")}] with batch_dims ${batchDims}`);
+  if (!valid)
+    throw shapeError(
+      context.node,
+      `indices [${indices.shape.join(",")}] do not index data [${data.shape.join(",")}] with batch_dims ${batchDims}`,
+    );
   const outer = indices.shape.slice(0, -1);
   const shape = [...outer, ...data.shape.slice(batchDims + depth)];
   return compute(outputName(context), shape, (outIndices) => {

@@ -16,7 +16,8 @@ import { optionalInput, outputName, requireInput } from "./common.js";
 function buildMatMul(context: OpBuildContext): TeTensor {
   const a = requireInput(context, 0).tensor;
   const b = requireInput(context, 1).tensor;
-  if (a.shape.length === 0 || b.shape.length === 0) throw shapeError(context.node, "MatMul operands must not be scalars");
+  if (a.shape.length === 0 || b.shape.length === 0)
+    throw shapeError(context.node, "MatMul operands must not be scalars");
   const aRows = a.shape.length === 1 ? null : a.shape[a.shape.length - 2]!;
   const bColumns = b.shape.length === 1 ? null : b.shape[b.shape.length - 1]!;
   const inner = a.shape[a.shape.length - 1]!;
@@ -34,13 +35,19 @@ function buildMatMul(context: OpBuildContext): TeTensor {
     const row = aRows === null ? null : indices[batch.length]!;
     const column = bColumns === null ? null : indices[indices.length - 1]!;
     const left = aRows === null ? tload(a, [k.variable]) : batchedLoad(a, aBatch, batchIndices, [row!, k.variable]);
-    const right = bColumns === null ? tload(b, [k.variable]) : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
+    const right =
+      bColumns === null ? tload(b, [k.variable]) : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
     return reduce("sum", [k], mul(left, right));
   });
 }
 
 /** Loads a matrix operand whose batch dims broadcast against the result's. */
-function batchedLoad(tensor: TeTensor, batchShape: readonly number[], batchIndices: readonly Expr[], matrix: readonly Expr[]): Expr {
+function batchedLoad(
+  tensor: TeTensor,
+  batchShape: readonly number[],
+  batchIndices: readonly Expr[],
+  matrix: readonly Expr[],
+): Expr {
   const offset = batchIndices.length - batchShape.length;
   const leading = batchShape.map((extent, dim) => (extent === 1 ? int(0) : batchIndices[dim + offset]!));
   return tload(tensor, [...leading, ...matrix]);
@@ -64,13 +71,18 @@ function buildGemm(context: OpBuildContext): TeTensor {
   const shape = [rows, columns];
   if (c !== null) broadcastToExactly(context, c, shape);
   const k = makeIterVar("k", inner);
-  return compute(outputName(context), shape, ([row, column]) => {
-    const left = tload(a, transA ? [k.variable, row!] : [row!, k.variable]);
-    const right = tload(b, transB ? [column!, k.variable] : [k.variable, column!]);
-    const product = scaled(reduce("sum", [k], mul(left, right)), alpha);
-    if (c === null || beta === 0) return product;
-    return add(product, scaled(broadcastLoad(c, [row!, column!]), beta));
-  }, ["m", "n"]);
+  return compute(
+    outputName(context),
+    shape,
+    ([row, column]) => {
+      const left = tload(a, transA ? [k.variable, row!] : [row!, k.variable]);
+      const right = tload(b, transB ? [column!, k.variable] : [k.variable, column!]);
+      const product = scaled(reduce("sum", [k], mul(left, right)), alpha);
+      if (c === null || beta === 0) return product;
+      return add(product, scaled(broadcastLoad(c, [row!, column!]), beta));
+    },
+    ["m", "n"],
+  );
 }
 
 function scaled(value: Expr, factor: number): Expr {

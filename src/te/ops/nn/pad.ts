@@ -30,8 +30,12 @@ interface PadLayout {
 function padLayout(context: OpBuildContext, rank: number): PadLayout {
   const pads = constantInts(context, 1, "pads") ?? [...context.attributes.ints("pads")];
   const axesGiven = constantInts(context, 3, "axes");
-  const axes = axesGiven === null ? Array.from({ length: rank }, (_, dim) => dim) : axesGiven.map((axis) => normalizeAxis(context.node, axis, rank));
-  if (pads.length !== 2 * axes.length) throw shapeError(context.node, `pads has ${pads.length} entries for ${axes.length} axes`);
+  const axes =
+    axesGiven === null
+      ? Array.from({ length: rank }, (_, dim) => dim)
+      : axesGiven.map((axis) => normalizeAxis(context.node, axis, rank));
+  if (pads.length !== 2 * axes.length)
+    throw shapeError(context.node, `pads has ${pads.length} entries for ${axes.length} axes`);
   const begin = new Array<number>(rank).fill(0);
   const end = new Array<number>(rank).fill(0);
   axes.forEach((dim, position) => {
@@ -50,7 +54,11 @@ function padMode(context: OpBuildContext): PadMode {
 /** The constant fill value: input 2 (read at run time, it need not be constant), the old `value` attribute, or 0. */
 function fillValue(context: OpBuildContext, x: TeTensor): Expr {
   const value = optionalInput(context, 2)?.tensor ?? null;
-  if (value !== null && value.shape.reduce((a, b) => a * b, 1) === 1) return tload(value, value.shape.map(() => int(0)));
+  if (value !== null && value.shape.reduce((a, b) => a * b, 1) === 1)
+    return tload(
+      value,
+      value.shape.map(() => int(0)),
+    );
   if (context.attributes.has("value")) return constant(context.attributes.float("value"), x.dtype);
   return zeroOf(x.dtype);
 }

@@ -3,19 +3,7 @@
  * reduction over a window of the spatial dims. Padding reads the identity of
  * the reduction (−∞ for max, 0 for sums) through a clamped, selected load.
  */
-import {
-  type Expr,
-  add,
-  binary,
-  cast,
-  constant,
-  div,
-  int,
-  mul,
-  sub,
-  tload,
-  unary,
-} from "../../expr.js";
+import { type Expr, add, binary, cast, constant, div, int, mul, sub, tload, unary } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError, unsupported } from "../../builders.js";
@@ -35,7 +23,8 @@ type PoolKind = "max" | "average" | "lp";
 
 function poolInput(context: OpBuildContext): TeTensor {
   const x = requireInput(context, 0).tensor;
-  if (x.shape.length < 3) throw shapeError(context.node, `X must have rank ≥ 3 (N, C, spatial…), got [${x.shape.join(",")}]`);
+  if (x.shape.length < 3)
+    throw shapeError(context.node, `X must have rank ≥ 3 (N, C, spatial…), got [${x.shape.join(",")}]`);
   return x;
 }
 
@@ -63,7 +52,13 @@ function checkPoolAttributes(context: OpBuildContext, kind: PoolKind): void {
   if (hasOutput(context, 1)) throw unsupported(context.node, "the Indices output of MaxPool");
 }
 
-function poolBody(context: OpBuildContext, kind: PoolKind, x: TeTensor, geometry: WindowGeometry, indices: readonly Expr[]): Expr {
+function poolBody(
+  context: OpBuildContext,
+  kind: PoolKind,
+  x: TeTensor,
+  geometry: WindowGeometry,
+  indices: readonly Expr[],
+): Expr {
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const reduction = reductionAxes(spatialNames(geometry.kernel.length, "r"), geometry.kernel);
   const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, reduction.indices[dim]!));
@@ -71,7 +66,11 @@ function poolBody(context: OpBuildContext, kind: PoolKind, x: TeTensor, geometry
     case "max":
       return reduceOver("max", reduction.axes, paddedLoad(x, [batch, channel], positions, geometry, lowestOf(x.dtype)));
     case "average": {
-      const sum = reduceOver("sum", reduction.axes, paddedLoad(x, [batch, channel], positions, geometry, zeroOf(x.dtype)));
+      const sum = reduceOver(
+        "sum",
+        reduction.axes,
+        paddedLoad(x, [batch, channel], positions, geometry, zeroOf(x.dtype)),
+      );
       const includePad = context.attributes.int("count_include_pad", 0) !== 0;
       return binary("div", sum, cast(windowCount(geometry, spatial, includePad), x.dtype));
     }

@@ -11,7 +11,8 @@ import { clampIndex, loadAt, outputName, requireInput } from "./common.js";
 function blockInput(context: OpBuildContext): { x: TeTensor; block: number } {
   const x = requireInput(context, 0).tensor;
   const block = context.attributes.int("blocksize");
-  if (x.shape.length !== 4 || block < 1) throw shapeError(context.node, `needs a 4-D input and blocksize ≥ 1, got [${x.shape.join(",")}]`);
+  if (x.shape.length !== 4 || block < 1)
+    throw shapeError(context.node, `needs a 4-D input and blocksize ≥ 1, got [${x.shape.join(",")}]`);
   return { x, block };
 }
 
@@ -25,7 +26,8 @@ function buildDepthToSpace(context: OpBuildContext): TeTensor {
   const mode = context.attributes.string("mode", "DCR");
   if (mode !== "DCR" && mode !== "CRD") throw unsupported(context.node, `mode '${mode}'`);
   const [batch, channels, height, width] = x.shape as [number, number, number, number];
-  if (channels % (block * block) !== 0) throw shapeError(context.node, `channels ${channels} are not divisible by blocksize² ${block * block}`);
+  if (channels % (block * block) !== 0)
+    throw shapeError(context.node, `channels ${channels} are not divisible by blocksize² ${block * block}`);
   const outChannels = channels / (block * block);
   const shape = [batch, outChannels, height * block, width * block];
   const b = int(block);
@@ -40,7 +42,8 @@ function buildDepthToSpace(context: OpBuildContext): TeTensor {
 function buildSpaceToDepth(context: OpBuildContext): TeTensor {
   const { x, block } = blockInput(context);
   const [batch, channels, height, width] = x.shape as [number, number, number, number];
-  if (height % block !== 0 || width % block !== 0) throw shapeError(context.node, `spatial dims ${height}x${width} are not divisible by blocksize ${block}`);
+  if (height % block !== 0 || width % block !== 0)
+    throw shapeError(context.node, `spatial dims ${height}x${width} are not divisible by blocksize ${block}`);
   const shape = [batch, channels * block * block, height / block, width / block];
   const b = int(block);
   return compute(outputName(context), shape, ([n, outChannel, h, w]) => {
@@ -56,9 +59,15 @@ function buildReverseSequence(context: OpBuildContext): TeTensor {
   const lengths = requireInput(context, 1).tensor;
   const timeAxis = context.attributes.int("time_axis", 0);
   const batchAxis = context.attributes.int("batch_axis", 1);
-  const axesValid = x.shape.length >= 2 && new Set([timeAxis, batchAxis]).size === 2 && [timeAxis, batchAxis].every((axis) => axis === 0 || axis === 1);
+  const axesValid =
+    x.shape.length >= 2 &&
+    new Set([timeAxis, batchAxis]).size === 2 &&
+    [timeAxis, batchAxis].every((axis) => axis === 0 || axis === 1);
   if (!axesValid || lengths.shape.length !== 1 || lengths.shape[0] !== x.shape[batchAxis]) {
-    throw shapeError(context.node, `sequence_lens [${lengths.shape.join(",")}] does not match input [${x.shape.join(",")}] on batch_axis ${batchAxis}`);
+    throw shapeError(
+      context.node,
+      `sequence_lens [${lengths.shape.join(",")}] does not match input [${x.shape.join(",")}] on batch_axis ${batchAxis}`,
+    );
   }
   const steps = x.shape[timeAxis]!;
   return compute(outputName(context), x.shape, (indices) => {
@@ -66,7 +75,10 @@ function buildReverseSequence(context: OpBuildContext): TeTensor {
     const length = clampLength(cast(tload(lengths, [indices[batchAxis]!]), "int32"), steps);
     const reversed: Expr = clampIndex(sub(sub(length, int(1)), time), steps);
     const source = select(compare("lt", time, length), reversed, time);
-    return loadAt(x, indices.map((index, dim) => (dim === timeAxis ? source : index)));
+    return loadAt(
+      x,
+      indices.map((index, dim) => (dim === timeAxis ? source : index)),
+    );
   });
 }
 
@@ -74,6 +86,15 @@ function clampLength(length: Expr, steps: number): Expr {
   return clampIndex(length, steps + 1);
 }
 
-export const DepthToSpace: OpDefinition = { pattern: () => "injective", build: (context) => [buildDepthToSpace(context)] };
-export const SpaceToDepth: OpDefinition = { pattern: () => "injective", build: (context) => [buildSpaceToDepth(context)] };
-export const ReverseSequence: OpDefinition = { pattern: () => "injective", build: (context) => [buildReverseSequence(context)] };
+export const DepthToSpace: OpDefinition = {
+  pattern: () => "injective",
+  build: (context) => [buildDepthToSpace(context)],
+};
+export const SpaceToDepth: OpDefinition = {
+  pattern: () => "injective",
+  build: (context) => [buildSpaceToDepth(context)],
+};
+export const ReverseSequence: OpDefinition = {
+  pattern: () => "injective",
+  build: (context) => [buildReverseSequence(context)],
+};

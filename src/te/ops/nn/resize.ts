@@ -10,10 +10,25 @@ import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { normalizeAxis, shapeError, unsupported } from "../../builders.js";
 import { isFloat } from "../../../support/dtype.js";
-import { clampIndex, constantInput, invalidModel, loadAt, maxExpr, minExpr, outputName, requireInput } from "./common.js";
+import {
+  clampIndex,
+  constantInput,
+  invalidModel,
+  loadAt,
+  maxExpr,
+  minExpr,
+  outputName,
+  requireInput,
+} from "./common.js";
 import { toNumberArray } from "../../../support/tensor-data.js";
 
-type CoordinateMode = "half_pixel" | "half_pixel_symmetric" | "pytorch_half_pixel" | "align_corners" | "asymmetric" | "tf_half_pixel_for_nn";
+type CoordinateMode =
+  | "half_pixel"
+  | "half_pixel_symmetric"
+  | "pytorch_half_pixel"
+  | "align_corners"
+  | "asymmetric"
+  | "tf_half_pixel_for_nn";
 type NearestMode = "round_prefer_floor" | "round_prefer_ceil" | "floor" | "ceil" | "simple";
 
 interface AxisResize {
@@ -32,7 +47,14 @@ interface ResizePlan {
   readonly axes: readonly (AxisResize | null)[];
 }
 
-const COORDINATE_MODES: readonly string[] = ["half_pixel", "half_pixel_symmetric", "pytorch_half_pixel", "align_corners", "asymmetric", "tf_half_pixel_for_nn"];
+const COORDINATE_MODES: readonly string[] = [
+  "half_pixel",
+  "half_pixel_symmetric",
+  "pytorch_half_pixel",
+  "align_corners",
+  "asymmetric",
+  "tf_half_pixel_for_nn",
+];
 const NEAREST_MODES: readonly string[] = ["round_prefer_floor", "round_prefer_ceil", "floor", "ceil"];
 
 /**
@@ -41,34 +63,52 @@ const NEAREST_MODES: readonly string[] = ["round_prefer_floor", "round_prefer_ce
  * opset 10 layout (X, scales), or the opset 7 Upsample `scales` attribute.
  */
 function scalesAndSizes(context: OpBuildContext): { scales: number[] | null; sizes: number[] | null } {
-  const nonEmpty = (values: number[] | null): number[] | null => (values === null || values.length === 0 ? null : values);
+  const nonEmpty = (values: number[] | null): number[] | null =>
+    values === null || values.length === 0 ? null : values;
   const read = (index: number, what: string): number[] | null => {
     const data = constantInput(context, index, what);
     return data === null ? null : toNumberArray(data);
   };
   if (context.attributes.has("scales")) return { scales: [...context.attributes.floats("scales")], sizes: null };
-  if (context.node.inputs.length <= 2 && context.node.opset < 11) return { scales: nonEmpty(read(1, "scales")), sizes: null };
+  if (context.node.inputs.length <= 2 && context.node.opset < 11)
+    return { scales: nonEmpty(read(1, "scales")), sizes: null };
   return { scales: nonEmpty(read(2, "scales")), sizes: nonEmpty(read(3, "sizes")) };
+}
+
+/** Options outside nearest/linear resampling with the stretch policy are refused. */
+function checkResizeOptions(context: OpBuildContext, mode: string, x: TeTensor): void {
+  if (context.attributes.int("antialias", 0) !== 0) throw unsupported(context.node, "antialias");
+  if (context.attributes.string("keep_aspect_ratio_policy", "stretch") !== "stretch")
+    throw unsupported(context.node, "keep_aspect_ratio_policy other than stretch");
+  if (mode === "linear" && !isFloat(x.dtype)) throw unsupported(context.node, `linear resize of ${x.dtype}`);
 }
 
 function resizePlan(context: OpBuildContext, x: TeTensor): ResizePlan {
   // Before opset 11 (Upsample, Resize-10) coordinates were asymmetric and rounding onnxruntime's "simple".
   const legacy = context.node.opset < 11 && !context.attributes.has("coordinate_transformation_mode");
   const mode = context.attributes.string("mode", "nearest");
-  if (mode !== "nearest" && mode !== "linear") throw unsupported(context.node, `mode '${mode}' (nearest and linear are supported)`);
+  if (mode !== "nearest" && mode !== "linear")
+    throw unsupported(context.node, `mode '${mode}' (nearest and linear are supported)`);
   const coordinates = legacy ? "asymmetric" : context.attributes.string("coordinate_transformation_mode", "half_pixel");
-  if (!COORDINATE_MODES.includes(coordinates)) throw unsupported(context.node, `coordinate_transformation_mode '${coordinates}'`);
-  const nearest = legacy && !context.attributes.has("nearest_mode") ? "simple" : context.attributes.string("nearest_mode", "round_prefer_floor");
-  if (nearest !== "simple" && !NEAREST_MODES.includes(nearest)) throw unsupported(context.node, `nearest_mode '${nearest}'`);
-  if (context.attributes.int("antialias", 0) !== 0) throw unsupported(context.node, "antialias");
-  if (context.attributes.string("keep_aspect_ratio_policy", "stretch") !== "stretch") throw unsupported(context.node, "keep_aspect_ratio_policy other than stretch");
-  if (mode === "linear" && !isFloat(x.dtype)) throw unsupported(context.node, `linear resize of ${x.dtype}`);
+  if (!COORDINATE_MODES.includes(coordinates))
+    throw unsupported(context.node, `coordinate_transformation_mode '${coordinates}'`);
+  const nearest =
+    legacy && !context.attributes.has("nearest_mode")
+      ? "simple"
+      : context.attributes.string("nearest_mode", "round_prefer_floor");
+  if (nearest !== "simple" && !NEAREST_MODES.includes(nearest))
+    throw unsupported(context.node, `nearest_mode '${nearest}'`);
+  checkResizeOptions(context, mode, x);
   const rank = x.shape.length;
-  const axes = context.attributes.has("axes") ? context.attributes.ints("axes").map((axis) => normalizeAxis(context.node, axis, rank)) : x.shape.map((_, dim) => dim);
+  const axes = context.attributes.has("axes")
+    ? context.attributes.ints("axes").map((axis) => normalizeAxis(context.node, axis, rank))
+    : x.shape.map((_, dim) => dim);
   const { scales, sizes } = scalesAndSizes(context);
-  if ((scales === null) === (sizes === null)) throw invalidModel(context, "exactly one of scales and sizes must be given");
+  if ((scales === null) === (sizes === null))
+    throw invalidModel(context, "exactly one of scales and sizes must be given");
   const given = (scales ?? sizes)!;
-  if (given.length !== axes.length) throw shapeError(context.node, `${given.length} scales/sizes for ${axes.length} axes`);
+  if (given.length !== axes.length)
+    throw shapeError(context.node, `${given.length} scales/sizes for ${axes.length} axes`);
   const perAxis: (AxisResize | null)[] = x.shape.map(() => null);
   axes.forEach((dim, position) => {
     const input = x.shape[dim]!;
@@ -128,16 +168,21 @@ function buildResize(context: OpBuildContext): TeTensor {
   const x = requireInput(context, 0).tensor;
   const plan = resizePlan(context, x);
   const shape = x.shape.map((extent, dim) => plan.axes[dim]?.output ?? extent);
-  return compute(outputName(context), shape, (indices) => (plan.mode === "nearest" ? nearestBody(plan, x, indices) : linearBody(plan, x, indices)));
+  return compute(outputName(context), shape, (indices) =>
+    plan.mode === "nearest" ? nearestBody(plan, x, indices) : linearBody(plan, x, indices),
+  );
 }
 
 function nearestBody(plan: ResizePlan, x: TeTensor, indices: readonly Expr[]): Expr {
-  return loadAt(x, indices.map((index, dim) => {
-    const axis = plan.axes[dim];
-    if (axis === null || axis === undefined) return index;
-    const rounded = roundNearest(plan.nearest, sourceCoordinate(plan.coordinates, axis, index), axis);
-    return clampIndex(cast(rounded, "int32"), axis.input);
-  }));
+  return loadAt(
+    x,
+    indices.map((index, dim) => {
+      const axis = plan.axes[dim];
+      if (axis === null || axis === undefined) return index;
+      const rounded = roundNearest(plan.nearest, sourceCoordinate(plan.coordinates, axis, index), axis);
+      return clampIndex(cast(rounded, "int32"), axis.input);
+    }),
+  );
 }
 
 interface LinearTap {

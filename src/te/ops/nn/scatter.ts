@@ -20,7 +20,8 @@ type Writers = Map<number, number[]>;
 
 function reductionOf(context: OpBuildContext): Reduction {
   const reduction = context.attributes.string("reduction", "none");
-  if (reduction === "none" || reduction === "add" || reduction === "mul" || reduction === "max" || reduction === "min") return reduction;
+  if (reduction === "none" || reduction === "add" || reduction === "mul" || reduction === "max" || reduction === "min")
+    return reduction;
   throw unsupported(context.node, `reduction '${reduction}'`);
 }
 
@@ -31,7 +32,8 @@ function unravelNumber(flat: number, shape: readonly number[]): number[] {
 
 function wrapConstant(context: OpBuildContext, index: number, extent: number): number {
   const wrapped = index < 0 ? index + extent : index;
-  if (wrapped < 0 || wrapped >= extent) throw shapeError(context.node, `index ${index} is out of range for a dim of ${extent}`);
+  if (wrapped < 0 || wrapped >= extent)
+    throw shapeError(context.node, `index ${index} is out of range for a dim of ${extent}`);
   return wrapped;
 }
 
@@ -40,7 +42,8 @@ function elementWriters(context: OpBuildContext, data: TeTensor, updates: TeTens
   const axis = normalizeAxis(context.node, context.attributes.int("axis", 0), data.shape.length);
   const shape = requireInput(context, 1).tensor.shape;
   const fits = shape.length === data.shape.length && shape.every((extent, dim) => extent === updates.shape[dim]);
-  if (!fits) throw shapeError(context.node, `indices [${shape.join(",")}] and updates [${updates.shape.join(",")}] differ`);
+  if (!fits)
+    throw shapeError(context.node, `indices [${shape.join(",")}] and updates [${updates.shape.join(",")}] differ`);
   const dataStrides = stridesOf(data.shape);
   const writers: Writers = new Map();
   indices.forEach((value, updateFlat) => {
@@ -58,8 +61,15 @@ function ndWriters(context: OpBuildContext, data: TeTensor, updates: TeTensor): 
   const depth = shape[shape.length - 1] ?? 0;
   const sliceShape = data.shape.slice(depth);
   const expected = [...shape.slice(0, -1), ...sliceShape];
-  if (depth > data.shape.length || expected.length !== updates.shape.length || expected.some((extent, dim) => extent !== updates.shape[dim])) {
-    throw shapeError(context.node, `updates [${updates.shape.join(",")}] do not match indices [${shape.join(",")}] into data [${data.shape.join(",")}]`);
+  if (
+    depth > data.shape.length ||
+    expected.length !== updates.shape.length ||
+    expected.some((extent, dim) => extent !== updates.shape[dim])
+  ) {
+    throw shapeError(
+      context.node,
+      `updates [${updates.shape.join(",")}] do not match indices [${shape.join(",")}] into data [${data.shape.join(",")}]`,
+    );
   }
   const dataStrides = stridesOf(data.shape);
   const sliceSize = sizeOf(sliceShape);
@@ -89,7 +99,10 @@ function combine(reduction: Reduction, current: Expr, update: Expr): Expr {
   }
 }
 
-function buildScatter(context: OpBuildContext, writersOf: (context: OpBuildContext, data: TeTensor, updates: TeTensor) => Writers): TeTensor {
+function buildScatter(
+  context: OpBuildContext,
+  writersOf: (context: OpBuildContext, data: TeTensor, updates: TeTensor) => Writers,
+): TeTensor {
   const data = requireInput(context, 0).tensor;
   const updates = requireInput(context, 2).tensor;
   const reduction = reductionOf(context);
@@ -102,7 +115,10 @@ function buildScatter(context: OpBuildContext, writersOf: (context: OpBuildConte
     for (const target of targets) {
       let written = original;
       for (const updateFlat of writers.get(target)!) {
-        const update = tload(updates, unravelNumber(updateFlat, updates.shape).map((index) => int(index)));
+        const update = tload(
+          updates,
+          unravelNumber(updateFlat, updates.shape).map((index) => int(index)),
+        );
         written = combine(reduction, written, update);
       }
       value = select(compare("eq", flat, int(target)), written, value);

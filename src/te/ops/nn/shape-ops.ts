@@ -21,11 +21,16 @@ import {
 } from "./common.js";
 
 /** Resolves Reshape's target: 0 copies the input dim (unless allowzero), one −1 takes the rest. */
-export function reshapeTarget(context: OpBuildContext, input: readonly number[], requested: readonly number[]): number[] {
+export function reshapeTarget(
+  context: OpBuildContext,
+  input: readonly number[],
+  requested: readonly number[],
+): number[] {
   const allowZero = context.attributes.int("allowzero", 0) !== 0;
   const shape = requested.map((extent, dim) => {
     if (extent === 0 && !allowZero) {
-      if (dim >= input.length) throw shapeError(context.node, `shape entry ${dim} is 0 but the input has rank ${input.length}`);
+      if (dim >= input.length)
+        throw shapeError(context.node, `shape entry ${dim} is 0 but the input has rank ${input.length}`);
       return input[dim]!;
     }
     return extent;
@@ -41,7 +46,8 @@ export function reshapeTarget(context: OpBuildContext, input: readonly number[],
     }
     shape[inferred] = total / known;
   }
-  if (sizeOf(shape) !== total) throw shapeError(context.node, `cannot reshape [${input.join(",")}] to [${requested.join(",")}]`);
+  if (sizeOf(shape) !== total)
+    throw shapeError(context.node, `cannot reshape [${input.join(",")}] to [${requested.join(",")}]`);
   return shape;
 }
 
@@ -84,8 +90,14 @@ function buildSqueeze(context: OpBuildContext): TeTensor {
     }
   }
   const kept = x.shape.map((_, dim) => dim).filter((dim) => !squeezed.has(dim));
-  return compute(outputName(context), kept.map((dim) => x.shape[dim]!), (indices) =>
-    loadAt(x, x.shape.map((_, dim) => (squeezed.has(dim) ? int(0) : indices[kept.indexOf(dim)]!))),
+  return compute(
+    outputName(context),
+    kept.map((dim) => x.shape[dim]!),
+    (indices) =>
+      loadAt(
+        x,
+        x.shape.map((_, dim) => (squeezed.has(dim) ? int(0) : indices[kept.indexOf(dim)]!)),
+      ),
   );
 }
 
@@ -107,7 +119,12 @@ function buildUnsqueeze(context: OpBuildContext): TeTensor {
       shape.push(x.shape[next++]!);
     }
   }
-  return compute(outputName(context), shape, (indices) => loadAt(x, kept.map((dim) => indices[dim]!)));
+  return compute(outputName(context), shape, (indices) =>
+    loadAt(
+      x,
+      kept.map((dim) => indices[dim]!),
+    ),
+  );
 }
 
 function buildIdentity(context: OpBuildContext): TeTensor {
@@ -120,7 +137,8 @@ function buildDropout(context: OpBuildContext): (TeTensor | null)[] {
   const training = optionalInput(context, 2);
   if (training !== null) {
     const isTraining = training.constant === null || Number(training.constant.data[0]) !== 0;
-    if (isTraining) throw unsupported(context.node, "training_mode (only inference, training_mode = false, is supported)");
+    if (isTraining)
+      throw unsupported(context.node, "training_mode (only inference, training_mode = false, is supported)");
   }
   const x = requireInput(context, 0).tensor;
   const output = buildIdentity(context);

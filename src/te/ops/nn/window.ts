@@ -4,7 +4,19 @@
  * padded loads they read (clamped indices + select of the pad value, so a
  * load never leaves its buffer).
  */
-import { type Expr, type IterVar, add, int, makeIterVar, mul, reduce, select, sub, tload, type ReduceOp } from "../../expr.js";
+import {
+  type Expr,
+  type IterVar,
+  add,
+  int,
+  makeIterVar,
+  mul,
+  reduce,
+  select,
+  sub,
+  tload,
+  type ReduceOp,
+} from "../../expr.js";
 import type { TeTensor } from "../../tensor.js";
 import type { OpBuildContext } from "../../op.js";
 import { shapeError, unsupported } from "../../builders.js";
@@ -59,13 +71,23 @@ export function windowGeometry(
   }
   for (let dim = 0; dim < rank; dim++) {
     if (output[dim]! <= 0) {
-      throw shapeError(context.node, `window of ${kernel[dim]} (dilation ${dilations[dim]}) does not fit input dim ${input[dim]} with pads`);
+      throw shapeError(
+        context.node,
+        `window of ${kernel[dim]} (dilation ${dilations[dim]}) does not fit input dim ${input[dim]} with pads`,
+      );
     }
   }
   return { kernel, strides, dilations, padBegin, padEnd, input, output };
 }
 
-function outputSize(input: number, begin: number, end: number, span: number, stride: number, ceilMode: boolean): number {
+function outputSize(
+  input: number,
+  begin: number,
+  end: number,
+  span: number,
+  stride: number,
+  ceilMode: boolean,
+): number {
   const room = input + begin + end - span;
   if (!ceilMode) return Math.floor(room / stride) + 1;
   let size = Math.ceil(room / stride) + 1;
@@ -118,7 +140,10 @@ export function paddedLoad(
  * Reduction axes of the given extents, with size-1 axes dropped (their index
  * is the constant 0), so a 1×1 kernel or a depthwise channel loop adds no loop.
  */
-export function reductionAxes(names: readonly string[], extents: readonly number[]): { axes: IterVar[]; indices: Expr[] } {
+export function reductionAxes(
+  names: readonly string[],
+  extents: readonly number[],
+): { axes: IterVar[]; indices: Expr[] } {
   const axes: IterVar[] = [];
   const indices = extents.map((extent, position) => {
     if (extent === 1) return int(0);
