@@ -251,57 +251,30 @@ export function roundHalfEven(x: number): number {
   return result === 0 && (x < 0 || Object.is(x, -0)) ? -0 : result;
 }
 
-/** The float64 function of a math unary op; null for the ops that are not (neg, abs, not). */
-function mathFunction(op: UnaryOp): ((x: number) => number) | null {
-  switch (op) {
-    case "sqrt":
-      return Math.sqrt;
-    case "exp":
-      return Math.exp;
-    case "log":
-      return Math.log;
-    case "erf":
-      return erf;
-    case "tanh":
-      return Math.tanh;
-    case "sigmoid":
-      return (x) => 1 / (1 + Math.exp(-x));
-    case "floor":
-      return Math.floor;
-    case "ceil":
-      return Math.ceil;
-    case "round":
-      return roundHalfEven;
-    case "trunc":
-      return Math.trunc;
-    case "sin":
-      return Math.sin;
-    case "cos":
-      return Math.cos;
-    case "tan":
-      return Math.tan;
-    case "asin":
-      return Math.asin;
-    case "acos":
-      return Math.acos;
-    case "atan":
-      return Math.atan;
-    case "sinh":
-      return Math.sinh;
-    case "cosh":
-      return Math.cosh;
-    case "asinh":
-      return Math.asinh;
-    case "acosh":
-      return Math.acosh;
-    case "atanh":
-      return Math.atanh;
-    case "neg":
-    case "abs":
-    case "not":
-      return null;
-  }
-}
+/** The float64 function of each math unary op (neg, abs and not are not math functions). */
+const MATH_FUNCTIONS: Partial<Record<UnaryOp, (x: number) => number>> = {
+  sqrt: Math.sqrt,
+  exp: Math.exp,
+  log: Math.log,
+  erf,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  floor: Math.floor,
+  ceil: Math.ceil,
+  round: roundHalfEven,
+  trunc: Math.trunc,
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
+};
 
 const ROUNDING_OPS: ReadonlySet<UnaryOp> = new Set(["floor", "ceil", "round", "trunc"]);
 
@@ -320,7 +293,7 @@ function integerUnary(op: "neg" | "abs" | "not", dtype: DType): UnaryFunction {
 }
 
 export function unaryFunction(op: UnaryOp, dtype: DType): UnaryFunction {
-  const math = mathFunction(op);
+  const math = MATH_FUNCTIONS[op] ?? null;
   if (isFloat(dtype)) {
     const round = wrapperOf(dtype);
     if (op === "neg") return (a) => -(a as number);

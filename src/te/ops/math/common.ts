@@ -5,13 +5,13 @@
  */
 import { TesseraError } from "../../../support/errors.js";
 import { locationOf } from "../../../graph/attributes.js";
-import { type DType, isBigIntType } from "../../../support/dtype.js";
+import type { DType } from "../../../support/dtype.js";
 import { toNumberArray } from "../../../support/tensor-data.js";
 import { type Expr, constant } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpInput, PatternKind } from "../../op.js";
 import { broadcastLoad, broadcastShapes } from "../../builders.js";
-import { normalizeConstant } from "../../evaluate-scalar.js";
+import { castFunction } from "../../evaluate-scalar.js";
 
 export const FLOAT_TYPES: readonly DType[] = ["float32", "float64"];
 export const SIGNED_INTEGER_TYPES: readonly DType[] = ["int8", "int16", "int32", "int64"];
@@ -60,10 +60,9 @@ export function checkSameDtype(context: OpBuildContext, tensors: readonly TeTens
   }
 }
 
-/** A constant of `dtype`, rounded (float32) or wrapped (integers) as the kernel would hold it. */
+/** A constant of `dtype` converted from a JS number as Cast would (float32 rounding, integer truncation). */
 export function typed(value: number, dtype: DType): Expr {
-  const normalized = normalizeConstant(isBigIntType(dtype) ? BigInt(Math.trunc(value)) : value, dtype);
-  return constant(normalized, dtype);
+  return constant(castFunction("float64", dtype)(value), dtype);
 }
 
 export function outputName(context: OpBuildContext, index = 0): string {

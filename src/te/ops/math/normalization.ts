@@ -10,7 +10,7 @@ import { dtypeFromOnnx, type DType } from "../../../support/dtype.js";
 import { type Expr, binary, cast, compare, select, tload, unary } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition, PatternKind } from "../../op.js";
-import { broadcastLoad, normalizeAxis, shapeError, unsupported } from "../../builders.js";
+import { broadcastLoad, broadcastShapes, normalizeAxis, shapeError, unsupported } from "../../builders.js";
 import {
   FLOAT_TYPES,
   checkDtype,
@@ -86,6 +86,8 @@ const layerNormalization: OpDefinition = {
     const scale = requireInput(context, 1);
     const bias = optionalInput(context, 2)?.tensor ?? null;
     checkDtype(context, x, FLOAT_TYPES, "input X");
+    checkBroadcastsTo(context, scale, x, "Scale");
+    checkBroadcastsTo(context, bias, x, "B");
     const stash = stashType(context);
     const rank = x.shape.length;
     const axes = trailingAxes(normalizeAxis(context.node, context.attributes.int("axis", -1), rank), rank);
@@ -114,6 +116,18 @@ const layerNormalization: OpDefinition = {
     return [y, hasOutput(context, 1) ? mean : null, hasOutput(context, 2) ? invStd : null];
   },
 };
+
+/** Throws E_SHAPE_MISMATCH unless `parameter` broadcasts to X's shape without growing it. */
+function checkBroadcastsTo(context: OpBuildContext, parameter: TeTensor | null, x: TeTensor, what: string): void {
+  if (parameter === null) return;
+  const shape = broadcastShapes(context.node, [x.shape, parameter.shape]);
+  if (shape.length !== x.shape.length || shape.some((extent, dim) => extent !== x.shape[dim])) {
+    throw shapeError(
+      context.node,
+      `${what} [${parameter.shape.join(",")}] does not broadcast to X [${x.shape.join(",")}]`,
+    );
+  }
+}
 
 function stashType(context: OpBuildContext): DType {
   const code = context.attributes.int("stash_type", 1);
