@@ -54,7 +54,25 @@ export function linearForm(expr: Expr): LinearForm {
     else terms.set(node, coefficient);
   };
   visit(expr, 1);
+  recombineDivisions(terms, visit);
   return { terms, constant: constantPart };
+}
+
+/**
+ * k·c·(x / c) + k·(x % c) = k·x, exact for truncating division (x = (x/c)·c + x%c):
+ * the shape fused loops leave when the consumer flattens the indices back.
+ */
+function recombineDivisions(terms: Map<Expr, number>, visit: (node: Expr, scale: number) => void): void {
+  for (const [atom, coefficient] of [...terms]) {
+    if (atom.kind !== "binary" || atom.op !== "rem" || atom.b.kind !== "const" || !terms.has(atom)) continue;
+    const quotient = [...terms.keys()].find(
+      (other) => other.kind === "binary" && other.op === "div" && other.a === atom.a && other.b === atom.b,
+    );
+    if (quotient === undefined || terms.get(quotient) !== Math.imul(coefficient, Number(atom.b.value))) continue;
+    terms.delete(atom);
+    terms.delete(quotient);
+    visit(atom.a, coefficient);
+  }
 }
 
 /** Rebuilds an expression from a linear form: positive terms first, the constant last. */

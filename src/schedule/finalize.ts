@@ -26,6 +26,7 @@ export interface KernelPass {
 
 /** The passes after schedule application, in order; `--dump-ir after:<name>` can print after any of them. */
 export const KERNEL_PASSES: readonly KernelPass[] = [
+  { name: "simplify-indices", run: (body) => simplifyStmt(body, { keepLoops: true }) },
   { name: "vectorize-loops", run: vectorizeLoops },
   { name: "unroll-loops", run: unrollLoops },
   { name: "simplify", run: (body) => simplifyStmt(body) },

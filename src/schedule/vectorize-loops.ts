@@ -18,6 +18,7 @@
  */
 import { type Expr, type Var, binary, broadcast, cast, compare, int, load, makeVar, ramp, select, unary } from "../te/expr.js";
 import type { For, Stmt } from "../loop/ir.js";
+import { linearForm } from "../loop/linear.js";
 import { makeAssign, makeFor, makeIf, makeSeq, makeStore, mapStmt, rebuildFor, walkStmt } from "../loop/stmt.js";
 
 const LANES = 4;
@@ -149,6 +150,7 @@ class Vectorizer {
       const combined = combineRamps(op, a, b);
       if (combined !== null) return combined;
     }
+    if (isIndex && (op === "div" || op === "rem")) return alignedDivision(op, a, b);
     if (isIndex && op === "mul") {
       if (a.kind === "ramp" && b.kind === "const") return makeRamp(binary("mul", a.base, b), a.stride * Number(b.value));
       if (b.kind === "ramp" && a.kind === "const") return makeRamp(binary("mul", b.base, a), b.stride * Number(a.value));
@@ -156,6 +158,20 @@ class Vectorizer {
     const [left, right] = this.matchLanes(a, b);
     return binary(op, left, right);
   }
+}
+
+/**
+ * ramp(base, 1, 4) / c and % c for c a multiple of 4 and base a non-negative
+ * multiple of 4: the lanes never straddle a multiple of c, so the quotient is
+ * one broadcast and the remainder a ramp. Other vector integer divisions are
+ * not emitted (wasm SIMD has none): the loop stays serial.
+ */
+function alignedDivision(op: "div" | "rem", a: Expr, b: Expr): Expr {
+  if (a.kind !== "ramp" || a.stride !== 1 || b.kind !== "const" || Number(b.value) % LANES !== 0) throw new CannotVectorize();
+  const form = linearForm(a.base);
+  const aligned = [...form.terms].every(([atom, coefficient]) => atom.kind === "var" && coefficient > 0 && coefficient % LANES === 0);
+  if (!aligned || form.constant < 0 || form.constant % LANES !== 0) throw new CannotVectorize();
+  return op === "div" ? broadcast(binary("div", a.base, b), LANES) : ramp(binary("rem", a.base, b), 1, LANES);
 }
 
 function makeRamp(base: Expr, stride: number): Expr {

@@ -1,0 +1,228 @@
+/**
+ * Default schedules, chosen from the fused group's pattern kind when no
+ * tuning log has a better one. Correctness first: every record is replayed
+ * as it is chosen, and one that the nest rejects (E_INVALID_SCHEDULE) is
+ * dropped, so the result always applies cleanly.
+ *
+ * - every pattern: compute_at each stage into its consumer's deepest loop
+ *   that iterates the same domain (softmax's max and sum per row);
+ * - elementwise, broadcast, injective: fuse the output loops, split by 4 and
+ *   vectorize, then split into tasks of at least TASK_ELEMENTS elements;
+ * - reduction: parallel over the fused outer rows, vectorize innermost
+ *   spatial loops, unroll small reduction loops;
+ * - out-fusable (conv, matmul, gemm): vectorize the innermost output axis
+ *   by 4 with the reduction inside (a vector accumulator), register-tile
+ *   with a second output axis that the vector loads do not depend on
+ *   (unroll-and-jam: up to 4 rows × 2 vectors of accumulators, the shape
+ *   that stays spill-free on V8), unroll small reduction loops, and make the
+ *   fused outer output loops the task loop.
+ */
+import { TesseraError } from "../support/errors.js";
+import type { Expr } from "../te/expr.js";
+import type { PatternKind } from "../te/op.js";
+import type { For, Stmt } from "../loop/ir.js";
+import { type LoopNest, isReductionLoop } from "../loop/nest.js";
+import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
+import { applyRecord } from "./apply-schedule.js";
+import { type ScheduleRecord, computeAt, fuse, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
+
+/** Elementwise tasks get at least this many elements, so a task's work dwarfs its dispatch. */
+const TASK_ELEMENTS = 4096;
+const LANES = 4;
+const SMALL_REDUCTION = 4;
+
+export function defaultSchedule(nest: LoopNest, pattern: PatternKind): ScheduleRecord[] {
+  const builder = new ScheduleBuilder(nest);
+  computeStagesAt(builder);
+  switch (pattern) {
+    case "elementwise":
+    case "broadcast":
+    case "injective":
+      scheduleElementwise(builder);
+      break;
+    case "reduction":
+      scheduleReduction(builder);
+      break;
+    case "out-fusable":
+      scheduleOutFusable(builder);
+      break;
+    case "view":
+    case "opaque":
+      break;
+  }
+  return builder.records;
+}
+
+/** Applies records as they are chosen; a group that does not apply is dropped whole. */
+class ScheduleBuilder {
+  readonly records: ScheduleRecord[] = [];
+  constructor(public nest: LoopNest) {}
+
+  attempt(...group: ScheduleRecord[]): boolean {
+    try {
+      const result = group.reduce(applyRecord, this.nest);
+      this.nest = result;
+      this.records.push(...group);
+      return true;
+    } catch (error) {
+      if (error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE") return false;
+      throw error;
+    }
+  }
+
+  get statements(): readonly Stmt[] {
+    return this.nest.body.kind === "seq" ? this.nest.body.body : [this.nest.body];
+  }
+
+  isReduction(loop: For): boolean {
+    return isReductionLoop(this.nest, loop.loopVar.name);
+  }
+
+  /** The leading perfectly nested spatial loops of the last top-level statement. */
+  outputChain(): For[] {
+    const chain: For[] = [];
+    let current = this.statements[this.statements.length - 1]!;
+    while (current.kind === "for" && !this.isReduction(current)) {
+      chain.push(current);
+      current = current.body;
+    }
+    return chain;
+  }
+}
+
+function extentOf(loop: For): number {
+  return loop.extent.kind === "const" ? Number(loop.extent.value) : 0;
+}
+
+function computeStagesAt(builder: ScheduleBuilder): void {
+  for (const stage of [...builder.nest.stages].reverse()) {
+    const chain = builder.outputChain();
+    for (let depth = chain.length; depth >= 1; depth--) {
+      if (builder.attempt(computeAt(stage.name, chain[depth - 1]!.loopVar.name))) break;
+    }
+  }
+}
+
+/** Fuses the leading loops of the output chain into one (as far as they nest perfectly); returns its name. */
+function fuseChain(builder: ScheduleBuilder, count: number): string | null {
+  const chain = builder.outputChain();
+  if (chain.length === 0) return null;
+  let name = chain[0]!.loopVar.name;
+  for (const loop of chain.slice(1, count)) {
+    const fusedName = `${name}.${loop.loopVar.name}.fused`;
+    if (!builder.attempt(fuse(name, loop.loopVar.name, fusedName))) break;
+    name = fusedName;
+  }
+  return name;
+}
+
+function scheduleElementwise(builder: ScheduleBuilder): void {
+  const name = fuseChain(builder, Infinity);
+  if (name === null || builder.statements.length !== 1) return;
+  const extent = extentOf(builder.outputChain()[0]!);
+  let outer = name;
+  if (extent % LANES === 0 && builder.attempt(split(name, LANES), vectorize(`${name}.inner`))) outer = `${name}.outer`;
+  const elementsPerStep = outer === name ? 1 : LANES;
+  const steps = extent / elementsPerStep;
+  const stepsPerTask = Math.ceil(TASK_ELEMENTS / elementsPerStep);
+  if (steps <= stepsPerTask) return;
+  builder.attempt(split(outer, stepsPerTask), parallel(`${outer}.outer`));
+}
+
+function scheduleReduction(builder: ScheduleBuilder): void {
+  vectorizeInnermost(builder);
+  parallelizeRows(builder);
+  unrollSmallReductions(builder);
+}
+
+/** Splits by 4 and vectorizes every spatial loop that has no spatial loop inside. */
+function vectorizeInnermost(builder: ScheduleBuilder): void {
+  const candidates: For[] = [];
+  walkStmt(builder.nest.body, (node) => {
+    if (node.kind === "for" && !builder.isReduction(node) && !hasSpatialLoopInside(builder, node)) candidates.push(node);
+  });
+  for (const loop of candidates) {
+    const name = loop.loopVar.name;
+    const extent = extentOf(loop);
+    if (extent === LANES) builder.attempt(vectorize(name));
+    else if (extent % LANES === 0) builder.attempt(split(name, LANES), vectorize(`${name}.inner`));
+  }
+}
+
+function hasSpatialLoopInside(builder: ScheduleBuilder, loop: For): boolean {
+  let found = false;
+  walkStmt(loop.body, (node) => {
+    if (node.kind === "for" && !builder.isReduction(node)) found = true;
+  });
+  return found;
+}
+
+/** Fuses the outer output loops that are not vector or unrolled loops, and makes them the task loop. */
+function parallelizeRows(builder: ScheduleBuilder, keepInner = 0): void {
+  if (builder.statements.length !== 1) return;
+  const chain = builder.outputChain().filter((loop) => loop.annotation === "serial");
+  const movable = chain.length - keepInner;
+  if (movable <= 0) return;
+  const name = fuseChain(builder, movable);
+  if (name !== null && extentOf(builder.outputChain()[0]!) > 1) builder.attempt(parallel(name));
+}
+
+function unrollSmallReductions(builder: ScheduleBuilder): void {
+  const small: string[] = [];
+  walkStmt(builder.nest.body, (node) => {
+    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) <= SMALL_REDUCTION) small.push(node.loopVar.name);
+  });
+  for (const name of small) builder.attempt(unroll(name));
+}
+
+function scheduleOutFusable(builder: ScheduleBuilder): void {
+  const chain = builder.outputChain();
+  const columns = chain[chain.length - 1];
+  if (columns === undefined || builder.statements.length !== 1 || extentOf(columns) % LANES !== 0) {
+    vectorizeInnermost(builder);
+    parallelizeRows(builder);
+    unrollSmallReductions(builder);
+    return;
+  }
+  const column = columns.loopVar.name;
+  const vectors = extentOf(columns) % (2 * LANES) === 0 ? 2 : 1;
+  const row = chooseRowLoop(builder, chain.slice(0, -1), columns);
+  if (!builder.attempt(split(column, LANES), vectorize(`${column}.inner`))) return;
+  const columnSteps = `${column}.outer`;
+  const rowFactor = row === null ? 1 : [4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1;
+  const inner: string[] = [];
+  if (rowFactor > 1) {
+    builder.attempt(split(row!.loopVar.name, rowFactor));
+    inner.push(`${row!.loopVar.name}.inner`);
+  }
+  if (vectors > 1 && builder.attempt(split(columnSteps, vectors))) inner.push(`${columnSteps}.inner`);
+  const outerNames = builder.outputChain().map((loop) => loop.loopVar.name).filter((name) => !inner.includes(name) && name !== `${column}.inner`);
+  builder.attempt(reorder([...outerNames, ...inner, `${column}.inner`]));
+  for (const name of inner) builder.attempt(unroll(name));
+  unrollSmallReductions(builder);
+  parallelizeRows(builder);
+}
+
+/**
+ * The output loop to unroll-and-jam with the vector columns: one whose
+ * variable no load that depends on the columns uses (so the copies share
+ * those vector loads), preferring the innermost such loop with extent ≥ 2.
+ */
+function chooseRowLoop(builder: ScheduleBuilder, candidates: readonly For[], columns: For): For | null {
+  const columnLoads: Expr[] = [];
+  walkStmt(builder.nest.body, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (part.kind === "load" && mentionsVar(part.index, (variable) => variable === columns.loopVar)) {
+          columnLoads.push(part.index);
+        }
+      });
+    }
+  });
+  for (const loop of [...candidates].reverse()) {
+    if (extentOf(loop) < 2) continue;
+    const used = columnLoads.some((index) => mentionsVar(index, (variable) => variable === loop.loopVar));
+    if (!used) return loop;
+  }
+  return null;
+}
