@@ -55,7 +55,7 @@ function appliesTo(rule: NormalizationRule, node: Node): boolean {
 
 function makeContext(graph: Graph, ids: IdSource): NormalizeContext {
   const names = new NameSource();
-  for (const value of graph.inputs) names.reserve(value.name);
+  for (const value of [...graph.inputs, ...graph.outputs]) names.reserve(value.name);
   for (const node of graph.nodes) {
     for (const value of [...node.inputs, ...node.outputs]) if (value !== null) names.reserve(value.name);
   }
