@@ -1,0 +1,72 @@
+/**
+ * Builds the tensor expressions of one fused group by chaining its nodes'
+ * op definitions: a value produced inside the group is passed to its
+ * consumers as the producer's TE compute (so lowering can inline it); a
+ * value from outside becomes one placeholder, shared by all its readers.
+ */
+import { Attributes } from "../graph/attributes.js";
+import type { FusedGroup } from "../graph/fused.js";
+import type { Node, Value } from "../graph/ir.js";
+import { TesseraError } from "../support/errors.js";
+import { assert } from "../support/assert.js";
+import { locationOf } from "../graph/attributes.js";
+import type { OpBuildContext, OpInput } from "../te/op.js";
+import { findOpDefinition } from "../te/ops/registry.js";
+import { type TeTensor, placeholder } from "../te/tensor.js";
+
+export interface GroupTe {
+  /** The group's escaping values with the computes that produce them. */
+  readonly outputs: readonly { readonly value: Value; readonly tensor: TeTensor }[];
+  /** Each placeholder and the outside value it stands for. */
+  readonly inputs: ReadonlyMap<TeTensor, Value>;
+}
+
+export function buildGroupTe(group: FusedGroup): GroupTe {
+  const produced = new Map<Value, TeTensor>();
+  const placeholders = new Map<Value, TeTensor>();
+  const inputs = new Map<TeTensor, Value>();
+
+  const tensorFor = (value: Value): TeTensor => {
+    const inner = produced.get(value);
+    if (inner !== undefined) return inner;
+    let outer = placeholders.get(value);
+    if (outer === undefined) {
+      assert(value.shape !== null && value.shape.every((dim) => typeof dim === "number"), `value ${value.name} has no static shape`);
+      outer = placeholder(value.name, value.dtype, value.shape as number[]);
+      placeholders.set(value, outer);
+      inputs.set(outer, value);
+    }
+    return outer;
+  };
+
+  for (const node of group.nodes) {
+    const tensors = buildNode(node, tensorFor);
+    node.outputs.forEach((value, index) => {
+      const tensor = tensors[index];
+      if (tensor !== null && tensor !== undefined) produced.set(value, tensor);
+    });
+  }
+  const outputs = group.outputs.map((value) => {
+    const tensor = produced.get(value);
+    assert(tensor !== undefined, `group ${group.name} output ${value.name} was not built`);
+    return { value, tensor };
+  });
+  return { outputs, inputs };
+}
+
+function buildNode(node: Node, tensorFor: (value: Value) => TeTensor): readonly (TeTensor | null)[] {
+  const definition = findOpDefinition(node.opType);
+  if (definition === undefined || node.domain !== "") {
+    throw new TesseraError("E_UNSUPPORTED_OP", `op is not supported`, locationOf(node));
+  }
+  const opInputs: (OpInput | null)[] = node.inputs.map((value) =>
+    value === null ? null : { tensor: tensorFor(value), constant: value.constant ?? null },
+  );
+  const context: OpBuildContext = {
+    node,
+    attributes: new Attributes(node),
+    inputs: opInputs,
+    outputNames: node.outputs.map((value) => value.name),
+  };
+  return definition.build(context);
+}

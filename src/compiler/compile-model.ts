@@ -1,0 +1,122 @@
+/**
+ * The compiler driver: reads like the pipeline it runs.
+ *
+ *   ONNX bytes ─importModel→ graph IR ─optimizeGraph→ fused graph
+ *     ─buildGroupTe→ tensor expressions ─lowerToLoops→ loop nests
+ *     ─defaultSchedule/scheduleKernel→ kernels ─planModelMemory→ addresses
+ *     ─emitModule→ one wasm module + execution plan + weights image
+ *
+ * Every stage can be printed (`inspectModel`), which is what
+ * `tessera inspect --stage` shows.
+ */
+import { importModel } from "../onnx/index.js";
+import type { FusedGraph, FusedGroup } from "../graph/fused.js";
+import type { Graph } from "../graph/ir.js";
+import { optimizeGraph } from "../graph/optimize-graph.js";
+import { printFusedGraph, printGraph } from "../graph/print-graph.js";
+import type { Kernel } from "../loop/ir.js";
+import { printKernel } from "../loop/print-loop.js";
+import { emitModule } from "../codegen/emit-module.js";
+import { printWat } from "../codegen/print-wat.js";
+import type { ExecutionPlan } from "../runtime/plan.js";
+import { TesseraError } from "../support/errors.js";
+import { lowerGroups, type KernelStep } from "./lower-groups.js";
+import { assemblePlan } from "./assemble-plan.js";
+
+export interface CompileOptions {
+  /** Sizes of symbolic input dims (e.g. { batch: 4 }); unbound dims are 1. */
+  readonly bindings?: Readonly<Record<string, number>>;
+  /** Use f32x4.relaxed_madd (only where the engine validates it). */
+  readonly relaxedSimd?: boolean;
+  /** Emit a module over shared memory, for the thread pool. */
+  readonly threads?: boolean;
+  /** Print the graph after this graph pass (see GRAPH_PASS_NAMES). */
+  readonly dumpAfter?: string;
+  readonly log?: (text: string) => void;
+}
+
+export interface CompiledModel {
+  readonly wasm: Uint8Array;
+  readonly plan: ExecutionPlan;
+  /** The weights image, copied to plan.weightsOffset at load. */
+  readonly weights: Uint8Array;
+}
+
+export interface ModelSource {
+  readonly bytes: Uint8Array;
+  /** Reads an external-data file named by the model, relative to the model's folder. */
+  readonly readExternal?: (location: string) => Uint8Array;
+  readonly name?: string;
+}
+
+export type InspectStage = "graph" | "fused" | "loop" | "wat";
+export const INSPECT_STAGES: readonly InspectStage[] = ["graph", "fused", "loop", "wat"];
+
+/** Everything the compiler knows about a model after lowering, before wasm. */
+export interface LoweredModel {
+  readonly graph: Graph;
+  readonly fused: FusedGraph;
+  readonly steps: readonly KernelStep[];
+}
+
+export function lowerModel(source: ModelSource, options: CompileOptions = {}): LoweredModel {
+  const imported = importModel(source.bytes, { readExternal: source.readExternal });
+  const bindings = new Map(Object.entries(options.bindings ?? {}));
+  const { graph, fused } = optimizeGraph(imported, { bindings, dumpAfter: options.dumpAfter, log: options.log });
+  const steps = lowerGroups(fused);
+  return { graph, fused, steps };
+}
+
+export function compileModel(source: ModelSource, options: CompileOptions = {}): CompiledModel {
+  const lowered = lowerModel(source, options);
+  const layout = assemblePlan(lowered, { modelName: source.name ?? lowered.graph.name, relaxedSimd: options.relaxedSimd ?? false });
+  const wasm = emitModule({
+    kernels: lowered.steps.map((step) => step.kernel),
+    addressOf: layout.addressOf,
+    memoryPages: Math.ceil(layout.plan.memoryBytes / 65536),
+    sharedMemory: options.threads ?? false,
+    relaxedSimd: options.relaxedSimd ?? false,
+  });
+  return { wasm, plan: layout.plan, weights: layout.weights };
+}
+
+/** The IR of `stage` as text, for the whole model or the groups holding node `nodeName`. */
+export function inspectModel(
+  source: ModelSource,
+  stage: InspectStage,
+  options: CompileOptions & { readonly nodeName?: string } = {},
+): string {
+  const lowered = lowerModel(source, options);
+  switch (stage) {
+    case "graph":
+      return printGraph(lowered.graph);
+    case "fused":
+      return printFusedGraph(lowered.fused);
+    case "loop":
+      return selectSteps(lowered, options.nodeName).map((step) => printKernel(step.kernel)).join("\n");
+    case "wat": {
+      const { addressOf } = assemblePlan(lowered, { modelName: lowered.graph.name, relaxedSimd: false });
+      const relaxedSimd = options.relaxedSimd ?? false;
+      return selectSteps(lowered, options.nodeName)
+        .map((step) => printWat(step.kernel, { addressOf, relaxedSimd }))
+        .join("\n");
+    }
+  }
+}
+
+function selectSteps(lowered: LoweredModel, nodeName: string | undefined): readonly KernelStep[] {
+  if (nodeName === undefined) return lowered.steps;
+  const matching = lowered.steps.filter((step) => containsNode(step.group, nodeName));
+  if (matching.length === 0) {
+    const known = lowered.graph.nodes.some((node) => node.name === nodeName);
+    const reason = known ? "was folded away or needs no kernel" : "is not in the model";
+    throw new TesseraError("E_USAGE", `node '${nodeName}' ${reason}`);
+  }
+  return matching;
+}
+
+function containsNode(group: FusedGroup, nodeName: string): boolean {
+  return group.nodes.some((node) => node.name === nodeName);
+}
+
+export type { Kernel };
