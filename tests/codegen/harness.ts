@@ -4,9 +4,10 @@
  */
 import assert from "node:assert/strict";
 import type { Buffer, For, Kernel, Stmt, Store, Assign, Seq, IfThenElse, LoopAnnotation } from "../../src/loop/ir.js";
+import { makeBuffer } from "../../src/loop/ir.js";
 import type { Expr, Var } from "../../src/te/expr.js";
-import { constant } from "../../src/te/expr.js";
-import { allocateTypedArray, dtypeBytes, typedArrayFromBytes, type TypedArray } from "../../src/support/dtype.js";
+import { constant, int, load, makeVar, mul, ramp } from "../../src/te/expr.js";
+import { allocateTypedArray, dtypeBytes, typedArrayFromBytes, type DType, type TypedArray } from "../../src/support/dtype.js";
 import { emitModule } from "../../src/codegen/emit-module.js";
 
 export function forLoop(loopVar: Var, extent: number | Expr, body: Stmt, annotation: LoopAnnotation = "serial"): For {
@@ -76,4 +77,29 @@ export function instantiate(kernels: readonly Kernel[], options: InstantiateOpti
       return Array.from(view(buffer) as ArrayLike<number | bigint>);
     },
   };
+}
+
+export interface MapInput {
+  readonly dtype: DType;
+  readonly values: readonly (number | bigint)[];
+}
+
+/**
+ * Runs `out[i] = body(in0[i], in1[i], ...)` over all elements, scalar or
+ * vectorized by 4 (contiguous ramps), and returns `out`.
+ */
+export function runMap(inputs: readonly MapInput[], output: DType, body: (...reads: Expr[]) => Expr, vector = false): (number | bigint)[] {
+  const count = inputs[0].values.length;
+  const size = Math.ceil(count / 4) * 4;
+  const buffers = inputs.map((input, index) => makeBuffer(`in${index}`, input.dtype, size, "global"));
+  const result = makeBuffer("out", output, size, "global");
+  const index = makeVar("i");
+  const lanes = vector ? ramp(mul(index, int(4)), 1, 4) : index;
+  const value = body(...buffers.map((buffer) => load(buffer, lanes)));
+  const loop = forLoop(index, vector ? size / 4 : size, store(result, lanes, value), "parallel");
+  const kernel = kernelOf(vector ? "map_vector" : "map_scalar", loop, [...buffers, result]);
+  const instance = instantiate([kernel]);
+  inputs.forEach((input, position) => instance.write(buffers[position], input.values));
+  instance.exports[kernel.name](0, kernel.taskExtent);
+  return instance.read(result).slice(0, count);
 }
