@@ -102,7 +102,7 @@ export function encodeModelWithExternalData(
 /** Serializes a TensorProto (the format of the conformance tests' .pb files). */
 export function encodeTensor(data: TensorData, options: { name?: string; storage?: TensorStorage } = {}): Uint8Array {
   const message = onnxTypes.TensorProto.fromObject(tensorObject(options.name ?? "", data, options.storage ?? "raw"));
-  return onnxTypes.TensorProto.encode(message).finish();
+  return plainBytes(onnxTypes.TensorProto.encode(message).finish());
 }
 
 // ---- plain objects in protobufjs's camelCase field names ----
@@ -117,7 +117,12 @@ function encodeWith(spec: ModelSpec, external: ExternalWriter | null): Uint8Arra
     graph: graphObject(spec, external),
     opsetImport: Object.entries(opsets).map(([domain, version]) => ({ domain, version })),
   };
-  return onnxTypes.ModelProto.encode(onnxTypes.ModelProto.fromObject(model)).finish();
+  return plainBytes(onnxTypes.ModelProto.encode(onnxTypes.ModelProto.fromObject(model)).finish());
+}
+
+/** protobufjs returns a Node Buffer under Node; callers get a plain Uint8Array view (compares equal in tests). */
+function plainBytes(bytes: Uint8Array): Uint8Array {
+  return new Uint8Array(bytes.buffer, bytes.byteOffset, bytes.length);
 }
 
 function graphObject(spec: GraphSpec, external: ExternalWriter | null): ProtoObject {
