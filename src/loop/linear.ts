@@ -164,6 +164,8 @@ function binaryInterval(op: string, a: Interval | null, b: Interval | null): Int
 /** 1 or 0 when `a op b` holds for all or no values in `ranges`, else null. Int32 operands only. */
 export function proveCompare(op: string, a: Expr, b: Expr, ranges: Ranges): number | null {
   if (!isIndexExpr(a)) return null;
+  // Both sides must be free of overflow on their own, or the mathematical difference says nothing about wrapped values.
+  if (intervalOf(a, ranges) === null || intervalOf(b, ranges) === null) return null;
   const difference = intervalOf(fromLinearForm(subtractForms(linearForm(a), linearForm(b))), ranges);
   if (difference === null) return null;
   const { min, max } = difference;

@@ -4,6 +4,7 @@ import { TesseraError } from "../../src/support/errors.js";
 import { interpretKernel, interpretNest } from "../../src/loop/interpret-loop.js";
 import { printKernel, printNest } from "../../src/loop/print-loop.js";
 import { collectLoops } from "../../src/loop/nest.js";
+import { verifyKernel } from "../../src/loop/verify-loop.js";
 import { applySchedule } from "../../src/schedule/apply-schedule.js";
 import { scheduleKernel } from "../../src/schedule/finalize.js";
 import { Schedule, type ScheduleRecord } from "../../src/schedule/primitives.js";
@@ -14,6 +15,7 @@ function checkSchedule(fixture: Fixture, records: readonly ScheduleRecord[], tol
   const scheduled = applySchedule(nest, records);
   assertClose(runOn(fixture, (buffers) => interpretNest(scheduled, buffers)), fixture.expected, tolerance);
   const kernel = scheduleKernel(nest, records);
+  verifyKernel(kernel);
   assertClose(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), fixture.expected, tolerance);
   return printKernel(kernel);
 }
