@@ -36,7 +36,7 @@ export async function compileCommand(model: string, options: CompileCommandOptio
   await writeArtifact(io.platform, options.output, compiled);
   const { plan } = compiled;
   io.stdout(
-    `wrote ${options.output}: ${plan.steps.length} kernels, model.wasm ${kilobytes(compiled.wasm.byteLength)}, ` +
+    `wrote ${options.output}: ${plan.steps.length} kernel${plan.steps.length === 1 ? "" : "s"}, model.wasm ${kilobytes(compiled.wasm.byteLength)}, ` +
       `weights.bin ${kilobytes(compiled.weights.byteLength)}, activations ${kilobytes(plan.arenaBytes)}\n`,
   );
 }
