@@ -21,6 +21,17 @@ describe("Trilu, EyeLike, OneHot", () => {
     );
   });
 
+  it("Trilu with k given at run time", () => {
+    const run = runOp("Trilu", [x, int64([-1], [])], { upper: attr.int(1) });
+    assertClose(
+      run.results[0]!,
+      [2, 3, 4],
+      tabulate([2, 3, 4], ([b, i, j]) => (j! - i! >= -1 ? at(x, [b!, i!, j!]) : 0)),
+    );
+    const far = runOp("Trilu", [x, int64([1e12], [])]);
+    assertClose(far.results[0]!, [2, 3, 4], new Array(24).fill(0));
+  });
+
   it("EyeLike with k and a dtype", () => {
     const run = runOp("EyeLike", [randomTensor([3, 4])], { k: attr.int(1), dtype: attr.int(6) });
     assert.equal(run.results[0]!.dtype, "int32");

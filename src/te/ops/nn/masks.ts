@@ -3,24 +3,53 @@
  * diagonal of ones), OneHot (on where the index matches).
  */
 import { type Expr, add, cast, compare, constant, int, select, sub, tload } from "../../expr.js";
+import { elementAsNumber } from "../../../support/tensor-data.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError } from "../../builders.js";
 import { dtypeFromOnnx } from "../../../support/dtype.js";
-import { constantScalar, invalidModel, loadAt, outputName, requireInput, zeroOf } from "./common.js";
+import {
+  constantScalar,
+  invalidModel,
+  loadAt,
+  maxExpr,
+  minExpr,
+  optionalInput,
+  outputName,
+  requireInput,
+  zeroOf,
+} from "./common.js";
 
-/** Trilu: keeps x[…, i, j] where j − i ≥ k (upper) or j − i ≤ k (lower), zero elsewhere. */
+/**
+ * Trilu: keeps x[…, i, j] where j − i ≥ k (upper) or j − i ≤ k (lower), zero
+ * elsewhere. k does not change the shape, so it may be a run-time input.
+ */
 function buildTrilu(context: OpBuildContext): TeTensor {
   const x = requireInput(context, 0).tensor;
   if (x.shape.length < 2) throw shapeError(context.node, `input must have rank ≥ 2, got [${x.shape.join(",")}]`);
   const upper = context.attributes.int("upper", 1) !== 0;
-  const k = constantScalar(context, 1, "k", 0);
+  const k = diagonalOffset(context);
   const rank = x.shape.length;
   return compute(outputName(context), x.shape, (indices) => {
     const diagonal = sub(indices[rank - 1]!, indices[rank - 2]!);
-    const keep = compare(upper ? "ge" : "le", diagonal, int(k));
+    const keep = compare(upper ? "ge" : "le", diagonal, k);
     return select(keep, loadAt(x, indices), zeroOf(x.dtype));
   });
+}
+
+/** Trilu's k as int32: a constant when known, else loaded; values beyond the matrix are clamped (same result). */
+function diagonalOffset(context: OpBuildContext): Expr {
+  const input = optionalInput(context, 1);
+  if (input === null) return int(0);
+  if (input.constant !== null)
+    return int(Math.max(-(2 ** 31), Math.min(2 ** 31 - 1, elementAsNumber(input.constant, 0))));
+  const bound = Math.max(...requireInput(context, 0).tensor.shape.slice(-2)) + 1;
+  const value = tload(
+    input.tensor,
+    input.tensor.shape.map(() => int(0)),
+  );
+  const clamped = minExpr(maxExpr(value, constant(-bound, value.dtype)), constant(bound, value.dtype));
+  return cast(clamped, "int32");
 }
 
 /** EyeLike: ones on the k-th diagonal of a 2-D shape, in the `dtype` attribute's type (default: the input's). */
