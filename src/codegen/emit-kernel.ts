@@ -32,10 +32,14 @@ const FIRST = 0;
 const COUNT = 1;
 
 export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedKernel {
-  const builder = new FunctionBuilder(kernel.name, [
-    { name: "first", type: "i32" },
-    { name: "count", type: "i32" },
-  ], []);
+  const builder = new FunctionBuilder(
+    kernel.name,
+    [
+      { name: "first", type: "i32" },
+      { name: "count", type: "i32" },
+    ],
+    [],
+  );
   const context = new KernelContext(builder, options);
   const body = kernel.body;
   if (body.kind === "for" && body.annotation === "parallel") emitTaskLoop(context, body);
@@ -81,7 +85,10 @@ export function emitStmt(context: KernelContext, stmt: Stmt): void {
       emitStore(context, stmt);
       return;
     case "assign":
-      assert(stmt.value.dtype === stmt.target.dtype && stmt.value.lanes === stmt.target.lanes, `assign to ${stmt.target.name}: type mismatch`);
+      assert(
+        stmt.value.dtype === stmt.target.dtype && stmt.value.lanes === stmt.target.lanes,
+        `assign to ${stmt.target.name}: type mismatch`,
+      );
       emitExpr(context, stmt.value);
       context.builder.emit(localSet(context.localOf(stmt.target)));
       return;
@@ -107,7 +114,14 @@ function emitFor(context: KernelContext, loop: For): void {
     // do { body; variable++ } while (variable < extent): one branch per iteration.
     builder.emit(i32Const(0), localSet(variable), block("loop"));
     emitStmt(context, loop.body);
-    builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localTee(variable), i32Const(trips), plain("i32.lt_s"));
+    builder.emit(
+      localGet(variable),
+      i32Const(1),
+      plain("i32.add"),
+      localTee(variable),
+      i32Const(trips),
+      plain("i32.lt_s"),
+    );
     builder.emit(branch("br_if", 0), plain("end"));
     return;
   }

@@ -20,12 +20,30 @@ import { i32Const, lane, localGet, localSet, memory, plain, v128Const } from "./
 import type { LaneOp, MemoryOp } from "./wasm/opcodes.js";
 
 const LOAD_OPS: Readonly<Record<DType, MemoryOp>> = {
-  float32: "f32.load", float64: "f64.load", int8: "i32.load8_s", uint8: "i32.load8_u", int16: "i32.load16_s",
-  uint16: "i32.load16_u", int32: "i32.load", uint32: "i32.load", int64: "i64.load", uint64: "i64.load", bool: "i32.load8_u",
+  float32: "f32.load",
+  float64: "f64.load",
+  int8: "i32.load8_s",
+  uint8: "i32.load8_u",
+  int16: "i32.load16_s",
+  uint16: "i32.load16_u",
+  int32: "i32.load",
+  uint32: "i32.load",
+  int64: "i64.load",
+  uint64: "i64.load",
+  bool: "i32.load8_u",
 };
 const STORE_OPS: Readonly<Record<DType, MemoryOp>> = {
-  float32: "f32.store", float64: "f64.store", int8: "i32.store8", uint8: "i32.store8", int16: "i32.store16",
-  uint16: "i32.store16", int32: "i32.store", uint32: "i32.store", int64: "i64.store", uint64: "i64.store", bool: "i32.store8",
+  float32: "f32.store",
+  float64: "f64.store",
+  int8: "i32.store8",
+  uint8: "i32.store8",
+  int16: "i32.store16",
+  uint16: "i32.store16",
+  int32: "i32.store",
+  uint32: "i32.store",
+  int64: "i64.store",
+  uint64: "i64.store",
+  bool: "i32.store8",
 };
 
 const log2Bytes = (dtype: DType): number => Math.log2(dtypeBytes(dtype));
@@ -148,7 +166,11 @@ function emitVectorLoad(context: KernelContext, load: Load): void {
  * Emits, for lane k, the address operand and returns the memarg offset.
  * Ramp indices keep their base in a local and put k*stride into the offset.
  */
-function laneAddresser(context: KernelContext, buffer: Buffer, index: Expr): { at: (lane: number) => number; release: () => void } {
+function laneAddresser(
+  context: KernelContext,
+  buffer: Buffer,
+  index: Expr,
+): { at: (lane: number) => number; release: () => void } {
   const builder = context.builder;
   const bytes = dtypeBytes(buffer.dtype);
   if (index.kind === "ramp" && index.stride >= 0) {
@@ -156,7 +178,10 @@ function laneAddresser(context: KernelContext, buffer: Buffer, index: Expr): { a
     const offset = emitAddress(context, buffer, index.base);
     builder.emit(localSet(base));
     const stride = index.stride;
-    return { at: (k) => (builder.emit(localGet(base)), offset + k * stride * bytes), release: () => builder.release(base) };
+    return {
+      at: (k) => (builder.emit(localGet(base)), offset + k * stride * bytes),
+      release: () => builder.release(base),
+    };
   }
   const indices = builder.temporary("v128");
   emitExpr(context, index);

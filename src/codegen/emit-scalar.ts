@@ -33,7 +33,13 @@ export function emitScalar(context: KernelContext, expr: Expr): void {
       builder.emit(localGet(context.localOf(expr)));
       return;
     case "binary":
-      emitScalarBinary(context, expr.op, expr.dtype, () => emitExpr(context, expr.a), () => emitExpr(context, expr.b));
+      emitScalarBinary(
+        context,
+        expr.op,
+        expr.dtype,
+        () => emitExpr(context, expr.a),
+        () => emitExpr(context, expr.b),
+      );
       return;
     case "compare":
       emitExpr(context, expr.a);
@@ -233,7 +239,8 @@ function emitGuardedDivision(context: KernelContext, op: "div" | "rem", dtype: D
     builder.emit(localGet(b), minusOne, plain(`${prefix}.eq`), plain("select"));
     builder.release(quotient);
   }
-  if (op === "div") builder.emit(localSet(divisor), zero, localGet(divisor), localGet(b), plain(`${prefix}.eqz`), plain("select"));
+  if (op === "div")
+    builder.emit(localSet(divisor), zero, localGet(divisor), localGet(b), plain(`${prefix}.eqz`), plain("select"));
   emitNormalize(context, dtype);
   builder.release(a);
   builder.release(b);
@@ -249,7 +256,14 @@ function emitIntegerMinMax(context: KernelContext, op: "min" | "max", dtype: DTy
   builder.emit(localSet(a));
   emitB();
   builder.emit(localSet(b));
-  builder.emit(localGet(a), localGet(b), localGet(a), localGet(b), plain(compareOpcode(op === "min" ? "lt" : "gt", dtype)), plain("select"));
+  builder.emit(
+    localGet(a),
+    localGet(b),
+    localGet(a),
+    localGet(b),
+    plain(compareOpcode(op === "min" ? "lt" : "gt", dtype)),
+    plain("select"),
+  );
   builder.release(a);
   builder.release(b);
 }

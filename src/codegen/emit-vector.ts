@@ -10,7 +10,7 @@
  */
 import { assert, unreachable } from "../support/assert.js";
 import type { DType } from "../support/dtype.js";
-import type { BinaryOp, Binary, Cast, Expr, Unary } from "../te/expr.js";
+import type { BinaryOp, Binary, Cast, CompareOp, Expr, Unary } from "../te/expr.js";
 import { wasmTypeOfExpr, type KernelContext } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
 import { emitLoad, extractLaneOp, replaceLaneOp } from "./emit-memory.js";
@@ -82,16 +82,19 @@ function emitRamp(context: KernelContext, base: Expr, stride: number): void {
   const builder = context.builder;
   if (base.kind === "const") {
     const start = Number(base.value);
-    builder.emit(v128Const("i32", [0, 1, 2, 3].map((k) => start + k * stride)));
+    builder.emit(
+      v128Const(
+        "i32",
+        [0, 1, 2, 3].map((k) => start + k * stride),
+      ),
+    );
     return;
   }
   emitExpr(context, base);
   builder.emit(plain("i32x4.splat"), v128Const("i32", [0, stride, 2 * stride, 3 * stride]), plain("i32x4.add"));
 }
 
-const COMPARE_SUFFIX = { eq: "eq", ne: "ne", lt: "lt", gt: "gt", le: "le", ge: "ge" } as const;
-
-function vectorCompareOpcode(op: keyof typeof COMPARE_SUFFIX, dtype: DType): PlainOp {
+function vectorCompareOpcode(op: CompareOp, dtype: DType): PlainOp {
   if (dtype === "float32") return `f32x4.${op}`;
   if (op === "eq" || op === "ne") return `i32x4.${op}`;
   assert(dtype !== "bool", `ordered compare of bool vectors`);
@@ -99,10 +102,20 @@ function vectorCompareOpcode(op: keyof typeof COMPARE_SUFFIX, dtype: DType): Pla
 }
 
 const FLOAT_BINARY: Partial<Record<BinaryOp, PlainOp>> = {
-  add: "f32x4.add", sub: "f32x4.sub", mul: "f32x4.mul", div: "f32x4.div", min: "f32x4.min", max: "f32x4.max",
+  add: "f32x4.add",
+  sub: "f32x4.sub",
+  mul: "f32x4.mul",
+  div: "f32x4.div",
+  min: "f32x4.min",
+  max: "f32x4.max",
 };
 const INT_BINARY: Partial<Record<BinaryOp, PlainOp>> = {
-  add: "i32x4.add", sub: "i32x4.sub", mul: "i32x4.mul", and: "v128.and", or: "v128.or", xor: "v128.xor",
+  add: "i32x4.add",
+  sub: "i32x4.sub",
+  mul: "i32x4.mul",
+  and: "v128.and",
+  or: "v128.or",
+  xor: "v128.xor",
 };
 const MASK_BINARY: Partial<Record<BinaryOp, PlainOp>> = { and: "v128.and", or: "v128.or", xor: "v128.xor" };
 
@@ -141,7 +154,12 @@ function directBinaryOpcode(op: BinaryOp, dtype: DType): PlainOp | undefined {
 
 /** a*b + c → f32x4.relaxed_madd(a, b, c); expressions are pure, so operand order may change. */
 function emitRelaxedMadd(context: KernelContext, expr: Binary): boolean {
-  const product = expr.a.kind === "binary" && expr.a.op === "mul" ? expr.a : expr.b.kind === "binary" && expr.b.op === "mul" ? expr.b : null;
+  const product =
+    expr.a.kind === "binary" && expr.a.op === "mul"
+      ? expr.a
+      : expr.b.kind === "binary" && expr.b.op === "mul"
+        ? expr.b
+        : null;
   if (product === null || product.kind !== "binary") return false;
   const addend = product === expr.a ? expr.b : expr.a;
   emitExpr(context, product.a);
@@ -205,7 +223,12 @@ function emitVectorCast(context: KernelContext, expr: Cast): void {
  * scalar emitter (`scalar` receives one thunk per operand) and reassembles
  * the vector. Bool lanes are converted between masks and 0/1.
  */
-export function emitLanewise(context: KernelContext, dtype: DType, operands: readonly Expr[], scalar: (operands: Emit[]) => void): void {
+export function emitLanewise(
+  context: KernelContext,
+  dtype: DType,
+  operands: readonly Expr[],
+  scalar: (operands: Emit[]) => void,
+): void {
   const builder = context.builder;
   const locals = operands.map((operand) => {
     const local = builder.temporary(wasmTypeOfExpr(operand));
@@ -227,4 +250,3 @@ export function emitLanewise(context: KernelContext, dtype: DType, operands: rea
   }
   for (const local of locals) builder.release(local);
 }
-

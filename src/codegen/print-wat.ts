@@ -24,10 +24,16 @@ export function printModuleWat(request: ModuleRequest): string {
 export function printModuleDefinitionWat(module: ModuleDefinition): string {
   const memory = module.memory;
   const maximum = memory.maximumPages ?? (memory.shared ? 65536 : undefined);
-  const limits = [memory.minimumPages, maximum, memory.shared ? "shared" : undefined].filter((part) => part !== undefined).join(" ");
+  const limits = [memory.minimumPages, maximum, memory.shared ? "shared" : undefined]
+    .filter((part) => part !== undefined)
+    .join(" ");
   const lines = ["(module", `  (import "env" "memory" (memory ${limits}))`];
   for (const definition of module.functions) {
-    lines.push(...printFunctionWat(definition).split("\n").map((line) => `  ${line}`));
+    lines.push(
+      ...printFunctionWat(definition)
+        .split("\n")
+        .map((line) => `  ${line}`),
+    );
   }
   for (const definition of module.functions) {
     if (definition.exported) lines.push(`  (export "${definition.name}" (func $${definition.name}))`);
@@ -42,7 +48,9 @@ export function printFunctionWat(definition: FunctionDefinition): string {
   const results = definition.results.map((type) => `(result ${type})`);
   const header = ["(func", `$${definition.name}`, ...params, ...results].join(" ");
   const lines = [header];
-  definition.locals.forEach((type, index) => lines.push(`  (local ${localName(definition.params.length + index)} ${type})`));
+  definition.locals.forEach((type, index) =>
+    lines.push(`  (local ${localName(definition.params.length + index)} ${type})`),
+  );
   let depth = 1;
   for (const instruction of definition.body) {
     const text = instructionText(instruction, localName);

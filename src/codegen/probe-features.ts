@@ -16,7 +16,15 @@ export interface WasmFeatures {
 }
 
 function probe(body: Instruction[], results: ValueType[], shared = false): boolean {
-  const definition: FunctionDefinition = { name: "probe", params: [], results, locals: [], localNames: [], body, exported: false };
+  const definition: FunctionDefinition = {
+    name: "probe",
+    params: [],
+    results,
+    locals: [],
+    localNames: [],
+    body,
+    exported: false,
+  };
   try {
     const bytes = encodeModule({ memory: { minimumPages: 1, shared }, functions: [definition] });
     return WebAssembly.validate(bytes);
@@ -34,5 +42,3 @@ export function detectFeatures(): WasmFeatures {
   const threads = atomics && typeof SharedArrayBuffer !== "undefined";
   return { simd, relaxedSimd, threads };
 }
-
-

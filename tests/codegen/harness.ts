@@ -7,7 +7,13 @@ import type { Buffer, For, Kernel, Stmt, Store, Assign, Seq, IfThenElse, LoopAnn
 import { makeBuffer } from "../../src/loop/ir.js";
 import type { Expr, Var } from "../../src/te/expr.js";
 import { constant, int, load, makeVar, mul, ramp } from "../../src/te/expr.js";
-import { allocateTypedArray, dtypeBytes, typedArrayFromBytes, type DType, type TypedArray } from "../../src/support/dtype.js";
+import {
+  allocateTypedArray,
+  dtypeBytes,
+  typedArrayFromBytes,
+  type DType,
+  type TypedArray,
+} from "../../src/support/dtype.js";
 import { emitModule } from "../../src/codegen/emit-module.js";
 
 export function forLoop(loopVar: Var, extent: number | Expr, body: Stmt, annotation: LoopAnnotation = "serial"): For {
@@ -17,10 +23,18 @@ export function forLoop(loopVar: Var, extent: number | Expr, body: Stmt, annotat
 export const store = (buffer: Buffer, index: Expr, value: Expr): Store => ({ kind: "store", buffer, index, value });
 export const assign = (target: Var, value: Expr): Assign => ({ kind: "assign", target, value });
 export const seq = (...body: Stmt[]): Seq => ({ kind: "seq", body });
-export const ifThen = (cond: Expr, then: Stmt, otherwise: Stmt | null = null): IfThenElse => ({ kind: "if", cond, then, otherwise });
+export const ifThen = (cond: Expr, then: Stmt, otherwise: Stmt | null = null): IfThenElse => ({
+  kind: "if",
+  cond,
+  then,
+  otherwise,
+});
 
 export function kernelOf(name: string, body: Stmt, buffers: readonly Buffer[]): Kernel {
-  const taskExtent = body.kind === "for" && body.annotation === "parallel" && body.extent.kind === "const" ? Number(body.extent.value) : 1;
+  const taskExtent =
+    body.kind === "for" && body.annotation === "parallel" && body.extent.kind === "const"
+      ? Number(body.extent.value)
+      : 1;
   return { name, body, taskExtent, buffers, flops: 0 };
 }
 
@@ -59,7 +73,11 @@ export function instantiate(kernels: readonly Kernel[], options: InstantiateOpti
   const memory = new WebAssembly.Memory({ initial: pages });
   const instance = new WebAssembly.Instance(new WebAssembly.Module(bytes), { env: { memory } });
   const view = (buffer: Buffer): TypedArray =>
-    typedArrayFromBytes(buffer.dtype, new Uint8Array(memory.buffer, addressOf(buffer), buffer.size * dtypeBytes(buffer.dtype)), buffer.size);
+    typedArrayFromBytes(
+      buffer.dtype,
+      new Uint8Array(memory.buffer, addressOf(buffer), buffer.size * dtypeBytes(buffer.dtype)),
+      buffer.size,
+    );
   return {
     memory,
     exports: instance.exports as unknown as Instance["exports"],
@@ -88,7 +106,12 @@ export interface MapInput {
  * Runs `out[i] = body(in0[i], in1[i], ...)` over all elements, scalar or
  * vectorized by 4 (contiguous ramps), and returns `out`.
  */
-export function runMap(inputs: readonly MapInput[], output: DType, body: (...reads: Expr[]) => Expr, vector = false): (number | bigint)[] {
+export function runMap(
+  inputs: readonly MapInput[],
+  output: DType,
+  body: (...reads: Expr[]) => Expr,
+  vector = false,
+): (number | bigint)[] {
   const count = inputs[0].values.length;
   const size = Math.ceil(count / 4) * 4;
   const buffers = inputs.map((input, index) => makeBuffer(`in${index}`, input.dtype, size, "global"));

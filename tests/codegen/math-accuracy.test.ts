@@ -34,16 +34,41 @@ function erfReference(x: number): number {
 }
 
 const REFERENCES: Readonly<Partial<Record<UnaryOp, (x: number) => number>>> = {
-  exp: Math.exp, log: Math.log, erf: erfReference, tanh: Math.tanh, sigmoid: (x) => 1 / (1 + Math.exp(-x)),
-  sin: Math.sin, cos: Math.cos, tan: Math.tan, asin: Math.asin, acos: Math.acos, atan: Math.atan,
-  sinh: Math.sinh, cosh: Math.cosh, asinh: Math.asinh, acosh: Math.acosh, atanh: Math.atanh,
+  exp: Math.exp,
+  log: Math.log,
+  erf: erfReference,
+  tanh: Math.tanh,
+  sigmoid: (x) => 1 / (1 + Math.exp(-x)),
+  sin: Math.sin,
+  cos: Math.cos,
+  tan: Math.tan,
+  asin: Math.asin,
+  acos: Math.acos,
+  atan: Math.atan,
+  sinh: Math.sinh,
+  cosh: Math.cosh,
+  asinh: Math.asinh,
+  acosh: Math.acosh,
+  atanh: Math.atanh,
 };
 
 const RANGES: Readonly<Record<string, readonly [number, number, "linear" | "log"]>> = {
-  exp: [-745, 709, "linear"], log: [1e-300, 1e300, "log"], erf: [-7, 7, "linear"], tanh: [-25, 25, "linear"],
-  sigmoid: [-60, 60, "linear"], sin: [-1e4, 1e4, "linear"], cos: [-1e4, 1e4, "linear"], tan: [-1e3, 1e3, "linear"],
-  asin: [-1, 1, "linear"], acos: [-1, 1, "linear"], atan: [-1e6, 1e6, "linear"], sinh: [-710, 710, "linear"],
-  cosh: [-710, 710, "linear"], asinh: [-1e8, 1e8, "linear"], acosh: [1, 1e8, "log"], atanh: [-1, 1, "linear"],
+  exp: [-745, 709, "linear"],
+  log: [1e-300, 1e300, "log"],
+  erf: [-7, 7, "linear"],
+  tanh: [-25, 25, "linear"],
+  sigmoid: [-60, 60, "linear"],
+  sin: [-1e4, 1e4, "linear"],
+  cos: [-1e4, 1e4, "linear"],
+  tan: [-1e3, 1e3, "linear"],
+  asin: [-1, 1, "linear"],
+  acos: [-1, 1, "linear"],
+  atan: [-1e6, 1e6, "linear"],
+  sinh: [-710, 710, "linear"],
+  cosh: [-710, 710, "linear"],
+  asinh: [-1e8, 1e8, "linear"],
+  acosh: [1, 1e8, "log"],
+  atanh: [-1, 1, "linear"],
 };
 
 function sweep(range: readonly [number, number, "linear" | "log"], count: number): number[] {
@@ -59,11 +84,16 @@ function sweep(range: readonly [number, number, "linear" | "log"], count: number
 }
 
 /** Max relative error (absolute below `floor`); exact matches, equal infinities and NaN pairs count as 0. */
-function maxError(results: readonly number[], references: readonly number[], floor: number): { error: number; at: number } {
+function maxError(
+  results: readonly number[],
+  references: readonly number[],
+  floor: number,
+): { error: number; at: number } {
   let worst = { error: 0, at: -1 };
   results.forEach((result, index) => {
     const reference = references[index];
-    if (Object.is(result, reference) || result === reference || (Number.isNaN(result) && Number.isNaN(reference))) return;
+    if (Object.is(result, reference) || result === reference || (Number.isNaN(result) && Number.isNaN(reference)))
+      return;
     const error = Math.abs(result - reference) / Math.max(Math.abs(reference), floor);
     if (!(error <= worst.error)) worst = { error, at: index };
   });
@@ -81,7 +111,10 @@ function check(op: UnaryOp, variant: MathVariant): void {
   const references = inputs.map((x) => (f32 ? Math.fround(reference(x)) : reference(x)));
   const worst = maxError(results, references, f32 ? 0.1 : 1e-300);
   const limit = f32 ? 1e-6 : 1e-12;
-  assert.ok(worst.error <= limit, `${op} ${variant}: error ${worst.error} at x = ${inputs[worst.at]} (got ${results[worst.at]}, want ${references[worst.at]})`);
+  assert.ok(
+    worst.error <= limit,
+    `${op} ${variant}: error ${worst.error} at x = ${inputs[worst.at]} (got ${results[worst.at]}, want ${references[worst.at]})`,
+  );
 }
 
 describe("math helpers: accuracy sweeps", () => {
@@ -99,15 +132,19 @@ describe("math helpers: special values match Math.*", () => {
   for (const op of Object.keys(REFERENCES) as UnaryOp[]) {
     for (const variant of ["f32", "f32x4", "f64"] as const) {
       it(`${op} ${variant}`, () => {
-        const inputs = SPECIALS.filter((x) => !(skipLargeTrig.has(op) && Math.abs(x) === 1e30)).map((x) => (variant === "f64" ? x : Math.fround(x)));
+        const inputs = SPECIALS.filter((x) => !(skipLargeTrig.has(op) && Math.abs(x) === 1e30)).map((x) =>
+          variant === "f64" ? x : Math.fround(x),
+        );
         const results = runUnary(op, variant, inputs);
         const reference = REFERENCES[op] as (x: number) => number;
         inputs.forEach((x, index) => {
           const expected = variant === "f64" ? reference(x) : Math.fround(reference(x));
           const got = results[index];
           if (Number.isNaN(expected)) assert.ok(Number.isNaN(got), `${op}(${x}) = ${got}, want NaN`);
-          else if (expected === 0 || !Number.isFinite(expected)) assert.ok(Object.is(got, expected), `${op}(${x}) = ${got}, want ${expected}`);
-          else assert.ok(Math.abs(got - expected) <= 1e-6 * Math.abs(expected), `${op}(${x}) = ${got}, want ${expected}`);
+          else if (expected === 0 || !Number.isFinite(expected))
+            assert.ok(Object.is(got, expected), `${op}(${x}) = ${got}, want ${expected}`);
+          else
+            assert.ok(Math.abs(got - expected) <= 1e-6 * Math.abs(expected), `${op}(${x}) = ${got}, want ${expected}`);
         });
       });
     }
@@ -116,23 +153,60 @@ describe("math helpers: special values match Math.*", () => {
 
 describe("pow", () => {
   const cases: [number, number][] = [
-    [2, 10], [2, 0.5], [-2, 3], [-2, 2], [-2, -3], [-8, 1 / 3], [0, 0], [NaN, 0], [-3, 0], [0, -1], [-0, -1], [-0, 3],
-    [1, NaN], [-1, Infinity], [10, 300], [10, -300], [Infinity, -2], [-Infinity, 3], [-Infinity, 0.5], [0.5, 1e4],
-    [1.0000001, 1e7], [3.7, -2.5], [-1.5, 7], [1e-300, 0.5], [2, -1074],
+    [2, 10],
+    [2, 0.5],
+    [-2, 3],
+    [-2, 2],
+    [-2, -3],
+    [-8, 1 / 3],
+    [0, 0],
+    [NaN, 0],
+    [-3, 0],
+    [0, -1],
+    [-0, -1],
+    [-0, 3],
+    [1, NaN],
+    [-1, Infinity],
+    [10, 300],
+    [10, -300],
+    [Infinity, -2],
+    [-Infinity, 3],
+    [-Infinity, 0.5],
+    [0.5, 1e4],
+    [1.0000001, 1e7],
+    [3.7, -2.5],
+    [-1.5, 7],
+    [1e-300, 0.5],
+    [2, -1074],
   ];
-  const expected = (x: number, y: number): number => (x === 1 || (Math.abs(x) === 1 && !Number.isFinite(y) && !Number.isNaN(y)) ? 1 : Math.pow(x, y));
+  const expected = (x: number, y: number): number =>
+    x === 1 || (Math.abs(x) === 1 && !Number.isFinite(y) && !Number.isNaN(y)) ? 1 : Math.pow(x, y);
   for (const variant of ["f64", "f32", "f32x4"] as const) {
     it(`matches C pow semantics (${variant})`, () => {
       const f32 = variant !== "f64";
-      const usable = cases.filter(([x, y]) => !f32 || (Math.fround(x) === x || Number.isNaN(x)) && Math.abs(Math.log10(Math.abs(Math.pow(x, y)) || 1)) < 37);
-      const results = runBinary("pow", variant, usable.map(([x]) => x), usable.map(([, y]) => (f32 ? Math.fround(y) : y)));
+      const usable = cases.filter(
+        ([x, y]) =>
+          !f32 ||
+          ((Math.fround(x) === x || Number.isNaN(x)) && Math.abs(Math.log10(Math.abs(Math.pow(x, y)) || 1)) < 37),
+      );
+      const results = runBinary(
+        "pow",
+        variant,
+        usable.map(([x]) => x),
+        usable.map(([, y]) => (f32 ? Math.fround(y) : y)),
+      );
       usable.forEach(([x, y], index) => {
         const yy = f32 ? Math.fround(y) : y;
         const want = f32 ? Math.fround(expected(x, yy)) : expected(x, yy);
         const got = results[index];
         if (Number.isNaN(want)) assert.ok(Number.isNaN(got), `pow(${x}, ${yy}) = ${got}, want NaN`);
-        else if (want === 0 || !Number.isFinite(want)) assert.ok(Object.is(got, want), `pow(${x}, ${yy}) = ${got}, want ${want}`);
-        else assert.ok(Math.abs(got - want) <= (f32 ? 1e-6 : 1e-12) * Math.abs(want), `pow(${x}, ${yy}) = ${got}, want ${want}`);
+        else if (want === 0 || !Number.isFinite(want))
+          assert.ok(Object.is(got, want), `pow(${x}, ${yy}) = ${got}, want ${want}`);
+        else
+          assert.ok(
+            Math.abs(got - want) <= (f32 ? 1e-6 : 1e-12) * Math.abs(want),
+            `pow(${x}, ${yy}) = ${got}, want ${want}`,
+          );
       });
     });
   }
@@ -144,21 +218,44 @@ describe("pow", () => {
       ys.push(index % 2 === 0 ? -30 + 60 * ((index * 0.377) % 1) : Math.round(-30 + 60 * ((index * 0.377) % 1)));
     }
     const results = runBinary("pow", "f64", xs, ys);
-    const worst = maxError(results, xs.map((x, index) => Math.pow(x, ys[index])), 1e-300);
+    const worst = maxError(
+      results,
+      xs.map((x, index) => Math.pow(x, ys[index])),
+      1e-300,
+    );
     assert.ok(worst.error <= 1e-12, `pow error ${worst.error} at (${xs[worst.at]}, ${ys[worst.at]})`);
   });
 });
 
 describe("fmod (float rem)", () => {
   const cases: [number, number][] = [
-    [5.5, 2], [-5.5, 2], [5.5, -2], [1e30, 3], [-0, 1], [1, 0], [Infinity, 2], [3, Infinity], [NaN, 1], [1, NaN],
-    [7, 7], [0.1, 0.03], [1e-40, 3e-41], [123456789, 0.001], [1.7976931348623157e308, 3], [5e-324, 1e-320],
+    [5.5, 2],
+    [-5.5, 2],
+    [5.5, -2],
+    [1e30, 3],
+    [-0, 1],
+    [1, 0],
+    [Infinity, 2],
+    [3, Infinity],
+    [NaN, 1],
+    [1, NaN],
+    [7, 7],
+    [0.1, 0.03],
+    [1e-40, 3e-41],
+    [123456789, 0.001],
+    [1.7976931348623157e308, 3],
+    [5e-324, 1e-320],
   ];
   for (const variant of ["f64", "f32", "f32x4"] as const) {
     it(`is exact, with C fmod's sign and special cases (${variant})`, () => {
       const f32 = variant !== "f64";
       const inputs = cases.map(([x, y]) => (f32 ? [Math.fround(x), Math.fround(y)] : [x, y]));
-      const results = runBinary("rem", variant, inputs.map(([x]) => x), inputs.map(([, y]) => y));
+      const results = runBinary(
+        "rem",
+        variant,
+        inputs.map(([x]) => x),
+        inputs.map(([, y]) => y),
+      );
       inputs.forEach(([x, y], index) => {
         const want = f32 ? Math.fround(x % y) : x % y;
         assert.ok(Object.is(results[index], want), `fmod(${x}, ${y}) = ${results[index]}, want ${want}`);
@@ -173,7 +270,12 @@ describe("round half to even", () => {
     const expected = [0, 2, 2, -0, -2, -2, 2, 3, -0, 1e20];
     for (const variant of ["f32", "f32x4", "f64"] as const) {
       const results = runUnary("round", variant, inputs);
-      results.forEach((got, index) => assert.ok(Object.is(got, variant === "f64" ? expected[index] : Math.fround(expected[index])), `${variant} round(${inputs[index]}) = ${got}`));
+      results.forEach((got, index) =>
+        assert.ok(
+          Object.is(got, variant === "f64" ? expected[index] : Math.fround(expected[index])),
+          `${variant} round(${inputs[index]}) = ${got}`,
+        ),
+      );
     }
   });
 });

@@ -14,13 +14,26 @@ const c = makeBuffer("c", "float32", 64, "global");
 const out = makeBuffer("out", "float32", 64, "global");
 const i = makeVar("i");
 const lanes = ramp(mul(i, int(4)), 1, 4);
-const kernel = kernelOf("madd", forLoop(i, 16, store(out, lanes, add(binary("mul", load(a, lanes), load(b, lanes)), load(c, lanes))), "parallel"), [a, b, c, out]);
+const kernel = kernelOf(
+  "madd",
+  forLoop(i, 16, store(out, lanes, add(binary("mul", load(a, lanes), load(b, lanes)), load(c, lanes))), "parallel"),
+  [a, b, c, out],
+);
 
 function run(relaxedSimd: boolean): number[] {
   const instance = instantiate([kernel], { relaxedSimd });
-  instance.write(a, Array.from({ length: 64 }, (_, k) => k * 0.37 - 5));
-  instance.write(b, Array.from({ length: 64 }, (_, k) => 1.1 - k * 0.013));
-  instance.write(c, Array.from({ length: 64 }, (_, k) => k * 0.5));
+  instance.write(
+    a,
+    Array.from({ length: 64 }, (_, k) => k * 0.37 - 5),
+  );
+  instance.write(
+    b,
+    Array.from({ length: 64 }, (_, k) => 1.1 - k * 0.013),
+  );
+  instance.write(
+    c,
+    Array.from({ length: 64 }, (_, k) => k * 0.5),
+  );
   instance.exports.madd(0, 16);
   return instance.read(out) as number[];
 }
@@ -28,5 +41,7 @@ function run(relaxedSimd: boolean): number[] {
 const relaxed = detectFeatures().relaxedSimd;
 const plain = run(false);
 const fused = relaxed ? run(true) : plain;
-const maxDifference = Math.max(...plain.map((value, index) => Math.abs(value - fused[index]) / Math.max(1, Math.abs(value))));
+const maxDifference = Math.max(
+  ...plain.map((value, index) => Math.abs(value - fused[index]) / Math.max(1, Math.abs(value))),
+);
 console.log(JSON.stringify({ relaxed, maxDifference }));

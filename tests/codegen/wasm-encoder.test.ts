@@ -9,7 +9,15 @@ import { fileURLToPath } from "node:url";
 import { ByteWriter, encodeSignedLeb, encodeUnsignedLeb } from "../../src/codegen/wasm/encoder.js";
 import { encodeModule } from "../../src/codegen/wasm/module-builder.js";
 import { PLAIN_OPCODES } from "../../src/codegen/wasm/opcodes.js";
-import { f32Const, f64Const, i32Const, i64Const, localGet, plain, v128Const } from "../../src/codegen/wasm/instructions.js";
+import {
+  f32Const,
+  f64Const,
+  i32Const,
+  i64Const,
+  localGet,
+  plain,
+  v128Const,
+} from "../../src/codegen/wasm/instructions.js";
 import { detectFeatures } from "../../src/codegen/probe-features.js";
 import { printModuleWat, printWat } from "../../src/codegen/print-wat.js";
 import { HALF_PI_PARTS } from "../../src/codegen/math/trigonometric.js";
@@ -30,7 +38,10 @@ describe("ByteWriter", () => {
     assert.deepEqual([...new ByteWriter().u32(0xffffffff).bytes()], [0xff, 0xff, 0xff, 0xff, 0x0f]);
     assert.deepEqual([...new ByteWriter().s32(-2147483648).bytes()], [0x80, 0x80, 0x80, 0x80, 0x78]);
     assert.deepEqual([...new ByteWriter().s32(0xffffffff).bytes()], [0x7f], "uint32 max is -1 as s32");
-    assert.deepEqual([...new ByteWriter().s64(-(1n << 63n)).bytes()], [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f]);
+    assert.deepEqual(
+      [...new ByteWriter().s64(-(1n << 63n)).bytes()],
+      [0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x80, 0x7f],
+    );
     assert.deepEqual([...new ByteWriter().s64((1n << 64n) - 1n).bytes()], [0x7f], "uint64 max is -1 as s64");
     assert.deepEqual([...new ByteWriter().u64((1n << 64n) - 1n).bytes()].length, 10);
     assert.throws(() => new ByteWriter().u32(-1));
@@ -51,10 +62,32 @@ describe("module builder", () => {
     const bytes = encodeModule({
       memory: { minimumPages: 2, shared: false },
       functions: [
-        { name: "answer", params: ["i32"], results: ["i64"], locals: ["f32", "f64"], localNames: ["p", "a", "b"],
-          body: [i64Const(-(1n << 40n)), localGet(0), plain("drop")], exported: true },
-        { name: "helper", params: [], results: ["v128"], locals: [], localNames: [],
-          body: [v128Const("f32", [1, 2, 3, 4]), f32Const(1), plain("drop"), f64Const(2), plain("drop"), i32Const(-1), plain("drop")], exported: false },
+        {
+          name: "answer",
+          params: ["i32"],
+          results: ["i64"],
+          locals: ["f32", "f64"],
+          localNames: ["p", "a", "b"],
+          body: [i64Const(-(1n << 40n)), localGet(0), plain("drop")],
+          exported: true,
+        },
+        {
+          name: "helper",
+          params: [],
+          results: ["v128"],
+          locals: [],
+          localNames: [],
+          body: [
+            v128Const("f32", [1, 2, 3, 4]),
+            f32Const(1),
+            plain("drop"),
+            f64Const(2),
+            plain("drop"),
+            i32Const(-1),
+            plain("drop"),
+          ],
+          exported: false,
+        },
       ],
     });
     assert.ok(WebAssembly.validate(bytes));
@@ -97,16 +130,28 @@ function vectorKernel() {
   const i = makeVar("i");
   const lanes = ramp(mul(i, int(4)), 1, 4);
   const value = add(binary("mul", load(a, lanes), load(b, lanes)), unary("tanh", load(c, lanes)));
-  return { kernel: kernelOf("fused_mul_add_tanh", forLoop(i, 16, store(out, lanes, value), "parallel"), [a, b, c, out]), buffers: [a, b, c, out] };
+  return {
+    kernel: kernelOf("fused_mul_add_tanh", forLoop(i, 16, store(out, lanes, value), "parallel"), [a, b, c, out]),
+    buffers: [a, b, c, out],
+  };
 }
 
 describe("WAT printer", () => {
   it("shows v128 loads/stores, f32x4 arithmetic and helper calls of a vectorized kernel", () => {
     const { kernel, buffers } = vectorKernel();
-    const addressOf = (buffer: { id: number }) => 64 + 256 * buffers.findIndex((candidate) => candidate.id === buffer.id);
+    const addressOf = (buffer: { id: number }) =>
+      64 + 256 * buffers.findIndex((candidate) => candidate.id === buffer.id);
     const text = printWat(kernel, { addressOf });
     assert.match(text, /^\(func \$fused_mul_add_tanh \(param \$first i32\) \(param \$count i32\)/);
-    for (const expected of ["v128.load offset=64", "v128.load offset=320", "f32x4.mul", "f32x4.add", "call $tessera.tanh.f32x4", "v128.store offset=832", "br_if 1"]) {
+    for (const expected of [
+      "v128.load offset=64",
+      "v128.load offset=320",
+      "f32x4.mul",
+      "f32x4.add",
+      "call $tessera.tanh.f32x4",
+      "v128.store offset=832",
+      "br_if 1",
+    ]) {
       assert.ok(text.includes(expected), `missing ${expected} in\n${text}`);
     }
     const relaxed = printWat(kernel, { addressOf, relaxedSimd: true });
@@ -138,9 +183,11 @@ describe("relaxed SIMD", () => {
       return;
     }
     assert.equal(child.status, 0, child.stderr);
-    const report = JSON.parse(child.stdout.trim().split("\n").pop() as string) as { relaxed: boolean; maxDifference: number };
+    const report = JSON.parse(child.stdout.trim().split("\n").pop() as string) as {
+      relaxed: boolean;
+      maxDifference: number;
+    };
     assert.equal(report.relaxed, true, "relaxed SIMD must be detected under the flag");
     assert.ok(report.maxDifference <= 1e-6, `relaxed vs plain: ${report.maxDifference}`);
   });
 });
-

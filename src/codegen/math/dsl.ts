@@ -10,7 +10,16 @@
  */
 import { assert } from "../../support/assert.js";
 import type { FunctionBuilder } from "../function-builder.js";
-import { f64Const, i32Const, i64Const, localGet, localSet, plain, v128Const, type Instruction } from "../wasm/instructions.js";
+import {
+  f64Const,
+  i32Const,
+  i64Const,
+  localGet,
+  localSet,
+  plain,
+  v128Const,
+  type Instruction,
+} from "../wasm/instructions.js";
 import type { PlainOp, ValueType } from "../wasm/opcodes.js";
 
 export type Flavor = "f64" | "f64x2";
@@ -182,7 +191,11 @@ export class MathBuilder {
 
   /** A float holding an integer in [-2^51, 2^51] → its value as bits (two's complement). */
   integerBits(integral: Value): Value {
-    return this.bitsOp("sub", this.bits(this.add(integral, this.c(ROUNDING_MAGIC))), this.bitsConst(0x4338000000000000n));
+    return this.bitsOp(
+      "sub",
+      this.bits(this.add(integral, this.c(ROUNDING_MAGIC))),
+      this.bitsConst(0x4338000000000000n),
+    );
   }
 
   /** Bits holding a small non-negative integer (< 2^51) → that integer as a float. */

@@ -14,7 +14,7 @@ import type { MathBuilder, Value } from "./dsl.js";
 
 const LOG2E = 1.4426950408889634;
 /** ln 2 split so that k*LN2_HI is exact for |k| < 2^20. */
-const LN2_HI = 6.93147180369123816490e-1;
+const LN2_HI = 6.9314718036912381649e-1;
 const LN2_LO = 1.90821492927058770002e-10;
 const LN2 = Math.LN2;
 const SMALLEST_NORMAL = 2.2250738585072014e-308;
@@ -59,10 +59,15 @@ export function logOf(m: MathBuilder, input: Value): Value {
   const subnormal = m.let(m.lt(x, m.c(SMALLEST_NORMAL)), "subnormal");
   const scaled = m.select(subnormal, m.mul(x, m.c(TWO_POW_54)), x);
   // Offsetting by the bits of 1 - sqrt(2)/2 makes the exponent field round at sqrt(2).
-  const shifted = m.let(m.bitsOp("add", m.bits(scaled), m.bitsConst(0x3ff0000000000000n - 0x3fe6a09e00000000n)), "shifted");
+  const shifted = m.let(
+    m.bitsOp("add", m.bits(scaled), m.bitsConst(0x3ff0000000000000n - 0x3fe6a09e00000000n)),
+    "shifted",
+  );
   const exponent = m.integerFloat(m.shift("shr_u", shifted, 52));
   const k = m.let(m.sub(m.sub(exponent, m.c(1023)), m.select(subnormal, m.c(54), m.c(0))), "k");
-  const mantissa = m.float(m.bitsOp("add", m.bitsOp("and", shifted, m.bitsConst(0x000fffffffffffffn)), m.bitsConst(0x3fe6a09e00000000n)));
+  const mantissa = m.float(
+    m.bitsOp("add", m.bitsOp("and", shifted, m.bitsConst(0x000fffffffffffffn)), m.bitsConst(0x3fe6a09e00000000n)),
+  );
   const f = m.let(m.sub(mantissa, m.c(1)), "f");
   const s = m.let(m.div(f, m.add(m.c(2), f)), "s");
   const z = m.let(m.mul(s, s), "z");

@@ -23,8 +23,22 @@ import type { FloatMathFunction, TranscendentalOp } from "./names.js";
 type UnaryAlgorithm = (m: MathBuilder, x: Value) => Value;
 
 const UNARY_ALGORITHMS: Readonly<Record<TranscendentalOp, UnaryAlgorithm>> = {
-  exp: expOf, log: logOf, erf: erfOf, tanh: tanhOf, sigmoid: sigmoidOf, sin: sinOf, cos: cosOf, tan: tanOf,
-  asin: asinOf, acos: acosOf, atan: atanOf, sinh: sinhOf, cosh: coshOf, asinh: asinhOf, acosh: acoshOf, atanh: atanhOf,
+  exp: expOf,
+  log: logOf,
+  erf: erfOf,
+  tanh: tanhOf,
+  sigmoid: sigmoidOf,
+  sin: sinOf,
+  cos: cosOf,
+  tan: tanOf,
+  asin: asinOf,
+  acos: acosOf,
+  atan: atanOf,
+  sinh: sinhOf,
+  cosh: coshOf,
+  asinh: asinhOf,
+  acosh: acoshOf,
+  atanh: atanhOf,
 };
 
 export interface GeneratedHelper {
@@ -103,7 +117,14 @@ function widenedVector(name: string, core: string, arity: number): FunctionDefin
 
 function fmodHelper(name: string, flavor: string): GeneratedHelper {
   if (flavor === "f64") {
-    const builder = new FunctionBuilder(name, [{ name: "x", type: "f64" }, { name: "y", type: "f64" }], ["f64"]);
+    const builder = new FunctionBuilder(
+      name,
+      [
+        { name: "x", type: "f64" },
+        { name: "y", type: "f64" },
+      ],
+      ["f64"],
+    );
     emitFmod(new MathBuilder("f64", builder));
     return { definition: builder.finish(false), calls: [] };
   }
@@ -112,7 +133,14 @@ function fmodHelper(name: string, flavor: string): GeneratedHelper {
 }
 
 function integerPowFunction(name: string, flavor: "i32" | "i64"): FunctionDefinition {
-  const builder = new FunctionBuilder(name, [{ name: "base", type: flavor }, { name: "exponent", type: flavor }], [flavor]);
+  const builder = new FunctionBuilder(
+    name,
+    [
+      { name: "base", type: flavor },
+      { name: "exponent", type: flavor },
+    ],
+    [flavor],
+  );
   emitIntegerPow(builder, flavor);
   return builder.finish(false);
 }
@@ -130,4 +158,3 @@ export function generateHelpers(roots: Iterable<string>): FunctionDefinition[] {
   }
   return [...done.keys()].sort().map((name) => done.get(name) as FunctionDefinition);
 }
-

@@ -15,7 +15,9 @@ function decompose(m: MathBuilder, value: Value): { exponent: Value; mantissa: V
   const bits = m.let(m.bits(m.select(subnormal, m.mul(v, m.c(2 ** 54)), v)), "bits");
   const biased = m.integerFloat(m.shift("shr_u", bits, 52));
   const exponent = m.sub(m.sub(biased, m.c(1023)), m.select(subnormal, m.c(54), m.c(0)));
-  const mantissa = m.float(m.bitsOp("or", m.bitsOp("and", bits, m.bitsConst(0x000fffffffffffffn)), m.bitsConst(0x3ff0000000000000n)));
+  const mantissa = m.float(
+    m.bitsOp("or", m.bitsOp("and", bits, m.bitsConst(0x000fffffffffffffn)), m.bitsConst(0x3ff0000000000000n)),
+  );
   return { exponent, mantissa };
 }
 
@@ -43,7 +45,10 @@ export function emitFmod(m: MathBuilder): void {
   const ofDivisor = decompose(m, ay);
   const rMantissa = m.let(ofRemainder.mantissa, "r_mantissa");
   const yMantissa = m.let(ofDivisor.mantissa, "y_mantissa");
-  const shift = m.sub(m.sub(ofRemainder.exponent, ofDivisor.exponent), m.select(m.gt(yMantissa, rMantissa), m.c(1), m.c(0)));
+  const shift = m.sub(
+    m.sub(ofRemainder.exponent, ofDivisor.exponent),
+    m.select(m.gt(yMantissa, rMantissa), m.c(1), m.c(0)),
+  );
   const k = m.let(shift, "k");
   const k1 = m.let(m.min(k, m.c(1000)), "k1");
   const k2 = m.let(m.min(m.sub(k, k1), m.c(1000)), "k2");
@@ -66,13 +71,28 @@ export function emitIntegerPow(builder: FunctionBuilder, type: "i32" | "i64"): v
   const result = builder.addLocal("result", type);
   builder.emit(localGet(exponent), constant(0), plain(`${type}.lt_s`), block("if", type));
   // base == -1 ? (odd ? -1 : 1) : (base == 1 ? 1 : 0)
-  builder.emit(constant(1), constant(-1), localGet(exponent), constant(1), plain(`${type}.and`), plain(`${type}.eqz`), plain("select"));
+  builder.emit(
+    constant(1),
+    constant(-1),
+    localGet(exponent),
+    constant(1),
+    plain(`${type}.and`),
+    plain(`${type}.eqz`),
+    plain("select"),
+  );
   builder.emit(constant(1), constant(0), localGet(base), constant(1), plain(`${type}.eq`), plain("select"));
   builder.emit(localGet(base), constant(-1), plain(`${type}.eq`), plain("select"));
   builder.emit(plain("else"), constant(1), localSet(result), block("block"), block("loop"));
   builder.emit(localGet(exponent), plain(`${type}.eqz`), branch("br_if", 1));
   builder.emit(localGet(result), localGet(result), localGet(base), plain(`${type}.mul`));
-  builder.emit(localGet(exponent), constant(1), plain(`${type}.and`), plain(`${type}.eqz`), plain("select"), localSet(result));
+  builder.emit(
+    localGet(exponent),
+    constant(1),
+    plain(`${type}.and`),
+    plain(`${type}.eqz`),
+    plain("select"),
+    localSet(result),
+  );
   builder.emit(localGet(base), localGet(base), plain(`${type}.mul`), localSet(base));
   builder.emit(localGet(exponent), constant(1), plain(`${type}.shr_u`), localSet(exponent), branch("br", 0));
   builder.emit(plain("end"), plain("end"), localGet(result), plain("end"));

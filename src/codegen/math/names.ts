@@ -9,8 +9,22 @@ import type { UnaryOp } from "../../te/expr.js";
 export type TranscendentalOp = Exclude<UnaryOp, "neg" | "abs" | "sqrt" | "floor" | "ceil" | "round" | "trunc" | "not">;
 
 export const TRANSCENDENTAL_OPS: readonly TranscendentalOp[] = [
-  "exp", "log", "erf", "tanh", "sigmoid", "sin", "cos", "tan", "asin", "acos", "atan",
-  "sinh", "cosh", "asinh", "acosh", "atanh",
+  "exp",
+  "log",
+  "erf",
+  "tanh",
+  "sigmoid",
+  "sin",
+  "cos",
+  "tan",
+  "asin",
+  "acos",
+  "atan",
+  "sinh",
+  "cosh",
+  "asinh",
+  "acosh",
+  "atanh",
 ];
 
 export type FloatMathFunction = TranscendentalOp | "pow" | "fmod";

@@ -38,7 +38,10 @@ const TWO_OVER_PI = 0.6366197723675814;
 const SIN_COEFFICIENTS: readonly number[] = alternatingFactorials(3, 8);
 const COS_COEFFICIENTS: readonly number[] = alternatingFactorials(4, 8).map((coefficient) => -coefficient);
 /** (-1)^k / (2k+1) for k = 1..24. */
-const ATAN_COEFFICIENTS: readonly number[] = Array.from({ length: 24 }, (_, index) => (index % 2 === 0 ? -1 : 1) / (2 * index + 3));
+const ATAN_COEFFICIENTS: readonly number[] = Array.from(
+  { length: 24 },
+  (_, index) => (index % 2 === 0 ? -1 : 1) / (2 * index + 3),
+);
 
 function alternatingFactorials(firstPower: number, count: number): number[] {
   const result: number[] = [];

@@ -85,7 +85,11 @@ export function v128Const(laneType: "f32" | "i32" | "f64" | "i64", values: reado
 }
 
 /** Writes one instruction; `functionIndex` resolves call targets. */
-export function encodeInstruction(writer: ByteWriter, instruction: Instruction, functionIndex: (name: string) => number): void {
+export function encodeInstruction(
+  writer: ByteWriter,
+  instruction: Instruction,
+  functionIndex: (name: string) => number,
+): void {
   switch (instruction.kind) {
     case "plain":
       writer.raw(PLAIN_OPCODES[instruction.op]);

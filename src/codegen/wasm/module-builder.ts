@@ -61,7 +61,9 @@ export function encodeModule(module: ModuleDefinition): Uint8Array<ArrayBuffer> 
   const writer = new ByteWriter().raw(MAGIC_AND_VERSION);
   writer.section(SECTION.type, typeSection(module.functions, typeKeys));
   writer.section(SECTION.import, importSection(module.memory));
-  const functions = new ByteWriter().vector(module.functions, (out, definition) => out.u32(typeKeys.indexOf(signatureKey(definition))));
+  const functions = new ByteWriter().vector(module.functions, (out, definition) =>
+    out.u32(typeKeys.indexOf(signatureKey(definition))),
+  );
   writer.section(SECTION.function, functions);
   writer.section(SECTION.export, exportSection(module.functions));
   const code = new ByteWriter().vector(module.functions, (out, definition) => {
@@ -88,11 +90,16 @@ function importSection(memory: MemoryImport): ByteWriter {
   const maximum = memory.maximumPages ?? (memory.shared ? 65536 : undefined);
   if (maximum === undefined) return writer.byte(0x00).u32(memory.minimumPages);
   assert(maximum >= memory.minimumPages, "memory maximum below minimum");
-  return writer.byte(memory.shared ? 0x03 : 0x01).u32(memory.minimumPages).u32(maximum);
+  return writer
+    .byte(memory.shared ? 0x03 : 0x01)
+    .u32(memory.minimumPages)
+    .u32(maximum);
 }
 
 function exportSection(functions: readonly FunctionDefinition[]): ByteWriter {
-  const exported = functions.map((definition, index) => ({ definition, index })).filter((entry) => entry.definition.exported);
+  const exported = functions
+    .map((definition, index) => ({ definition, index }))
+    .filter((entry) => entry.definition.exported);
   return new ByteWriter().vector(exported, (out, entry) => out.name(entry.definition.name).byte(0x00).u32(entry.index));
 }
 
@@ -110,7 +117,9 @@ function functionBody(definition: FunctionDefinition, functionIndex: (name: stri
 }
 
 function nameSection(functions: readonly FunctionDefinition[]): ByteWriter {
-  const functionNames = new ByteWriter().vector(functions, (out, definition, index) => out.u32(index).name(definition.name));
+  const functionNames = new ByteWriter().vector(functions, (out, definition, index) =>
+    out.u32(index).name(definition.name),
+  );
   const localNames = new ByteWriter().vector(functions, (out, definition, index) => {
     out.u32(index);
     out.vector(definition.localNames, (inner, name, localIndex) => inner.u32(localIndex).name(name));
