@@ -46,7 +46,12 @@ function runStatement(statement: Stmt, env: Map<Var, Value>, memory: Memory): vo
       return;
     }
     case "store":
-      return storeValue(statement.buffer, evaluate(statement.index, env, memory), evaluate(statement.value, env, memory), memory);
+      return storeValue(
+        statement.buffer,
+        evaluate(statement.index, env, memory),
+        evaluate(statement.value, env, memory),
+        memory,
+      );
     case "assign":
       env.set(statement.target, evaluate(statement.value, env, memory));
       return;

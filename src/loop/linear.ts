@@ -168,20 +168,28 @@ export function proveCompare(op: string, a: Expr, b: Expr, ranges: Ranges): numb
   if (intervalOf(a, ranges) === null || intervalOf(b, ranges) === null) return null;
   const difference = intervalOf(fromLinearForm(subtractForms(linearForm(a), linearForm(b))), ranges);
   if (difference === null) return null;
-  const { min, max } = difference;
+  return decideCompare(op, difference);
+}
+
+/** Whether `d op 0` holds for every d in the interval (1), for none (0), or depends (null). */
+function decideCompare(op: string, { min, max }: Interval): number | null {
+  const decide = (always: boolean, never: boolean): number | null => {
+    if (always) return 1;
+    return never ? 0 : null;
+  };
   switch (op) {
     case "lt":
-      return max < 0 ? 1 : min >= 0 ? 0 : null;
+      return decide(max < 0, min >= 0);
     case "le":
-      return max <= 0 ? 1 : min > 0 ? 0 : null;
+      return decide(max <= 0, min > 0);
     case "gt":
-      return min > 0 ? 1 : max <= 0 ? 0 : null;
+      return decide(min > 0, max <= 0);
     case "ge":
-      return min >= 0 ? 1 : max < 0 ? 0 : null;
+      return decide(min >= 0, max < 0);
     case "eq":
-      return min === 0 && max === 0 ? 1 : min > 0 || max < 0 ? 0 : null;
+      return decide(min === 0 && max === 0, min > 0 || max < 0);
     case "ne":
-      return min === 0 && max === 0 ? 0 : min > 0 || max < 0 ? 1 : null;
+      return decide(min > 0 || max < 0, min === 0 && max === 0);
     default:
       return null;
   }

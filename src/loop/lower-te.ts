@@ -18,22 +18,13 @@
  *   (softmax's row max and row sum).
  * A reduce lowers to `acc = init; for r…: acc = combine(acc, body)`, then the
  * store reads `acc` through the epilogue. Indices flatten row-major. Loops are
- * named after the TE axis names, made unique with `_1`, `_2`… suffixes.
+ * named after the TE axis names, made unique with `_1`, `_2`… suffixes;
+ * loops of extent 1 (a batch of one) are dropped, with their variable set to 0.
  */
 import { assert } from "../support/assert.js";
 import { isFloat } from "../support/dtype.js";
-import {
-  type Expr,
-  type IterVar,
-  type Reduce,
-  type Var,
-  binary,
-  constant,
-  int,
-  load,
-  makeVar,
-} from "../te/expr.js";
-import type { TeTensor } from "../te/tensor.js";
+import { type Expr, type IterVar, type Reduce, type Var, binary, constant, int, load, makeVar, tload } from "../te/expr.js";
+import { type TeTensor, compute } from "../te/tensor.js";
 import { type Buffer, type Stmt, makeBuffer } from "./ir.js";
 import type { LoopNest, Stage } from "./nest.js";
 import { combineOp, reduceInit } from "./scalar-semantics.js";
@@ -54,12 +45,13 @@ export interface LowerRequest {
   readonly inputs: ReadonlyMap<TeTensor, Buffer>;
 }
 
-export function lowerToLoops(request: LowerRequest): LoopNest {
+export function lowerToLoops(original: LowerRequest): LoopNest {
+  const request = withCopiedPassThroughs(original);
   const reachable = reachableComputes(request);
   const outputs = new Set(request.outputs.map((output) => output.tensor));
   const materialized = new Set([...reachable].filter((tensor) => outputs.has(tensor) || containsReduce(tensor.body!)));
   let expansion = new Expansion(materialized, request.inputs);
-  for (let changed = true; changed; ) {
+  for (let changed = true; changed;) {
     changed = false;
     for (const tensor of materialized) {
       if (outputs.has(tensor) || !expansion.isEpilogueFusable(tensor)) continue;
@@ -70,6 +62,17 @@ export function lowerToLoops(request: LowerRequest): LoopNest {
     }
   }
   return new NestBuilder(request, expansion).build(orderStages(request, expansion));
+}
+
+/** An output that is an input (an op that forwards its input) gets a copy compute, so every output has a stage. */
+function withCopiedPassThroughs(request: LowerRequest): LowerRequest {
+  if (request.outputs.every((output) => output.tensor.kind === "compute" && !request.inputs.has(output.tensor))) return request;
+  const outputs = request.outputs.map((output) => {
+    if (output.tensor.kind === "compute" && !request.inputs.has(output.tensor)) return output;
+    const source = output.tensor;
+    return { ...output, tensor: compute(`${source.name}_copy`, source.shape, (indices) => tload(source, indices)) };
+  });
+  return { ...request, outputs };
 }
 
 function reachableComputes(request: LowerRequest): Set<TeTensor> {
@@ -139,7 +142,12 @@ class Expansion {
   }
 }
 
-function usesOf(expr: Expr, tensor: TeTensor, withinReduce: boolean, report: (site: Expr, withinReduce: boolean) => void): void {
+function usesOf(
+  expr: Expr,
+  tensor: TeTensor,
+  withinReduce: boolean,
+  report: (site: Expr, withinReduce: boolean) => void,
+): void {
   if (expr.kind === "tload" && expr.tensor === tensor) report(expr, withinReduce);
   const inner = withinReduce || expr.kind === "reduce";
   const children = expr.kind === "tload" ? expr.indices : childrenForUses(expr);
@@ -215,7 +223,14 @@ class NestBuilder {
       if (order.includes(tensor) || this.isRead(buffer, order)) used.add(buffer);
     }
     const body = simplifyStmt(makeSeq(statements));
-    return { name: this.request.name, body, buffers: [...used], reductionLoops: this.reductionLoops, stages, flops: this.flops };
+    return {
+      name: this.request.name,
+      body,
+      buffers: [...used],
+      reductionLoops: this.reductionLoops,
+      stages,
+      flops: this.flops,
+    };
   }
 
   private isRead(buffer: Buffer, order: readonly TeTensor[]): boolean {
@@ -273,7 +288,8 @@ class NestBuilder {
     const trips = node.axes.reduce((product, axis) => product * axis.extent, spatialTrips);
     this.flops += trips * countFloatArithmetic(combined);
     let update: Stmt = makeAssign(accumulator, combined);
-    for (let dim = loopVars.length - 1; dim >= 0; dim--) update = makeFor(loopVars[dim]!, node.axes[dim]!.extent, update);
+    for (let dim = loopVars.length - 1; dim >= 0; dim--)
+      update = makeFor(loopVars[dim]!, node.axes[dim]!.extent, update);
     prologue.push(makeAssign(accumulator, constant(reduceInit(node.op, node.dtype), node.dtype)), update);
     return accumulator;
   }

@@ -47,7 +47,11 @@ export function collectLoops(body: Stmt): Map<string, { readonly loop: For; read
 }
 
 /** Finds a loop by name or throws E_INVALID_SCHEDULE naming the primitive. */
-export function findLoop(body: Stmt, name: string, primitive: string): { readonly loop: For; readonly enclosing: readonly For[] } {
+export function findLoop(
+  body: Stmt,
+  name: string,
+  primitive: string,
+): { readonly loop: For; readonly enclosing: readonly For[] } {
   const found = collectLoops(body).get(name);
   if (found === undefined) {
     throw new TesseraError("E_INVALID_SCHEDULE", `${primitive} '${name}': no loop by that name`);

@@ -32,7 +32,9 @@ export function printStmt(statement: Stmt, indent = ""): string {
     case "assign":
       return `${indent}${statement.target.name} = ${printExpr(statement.value)}`;
     case "seq":
-      return statement.body.length === 0 ? `${indent}{}` : statement.body.map((child) => printStmt(child, indent)).join("\n");
+      return statement.body.length === 0
+        ? `${indent}{}`
+        : statement.body.map((child) => printStmt(child, indent)).join("\n");
     case "if": {
       const head = `${indent}if ${printExpr(statement.cond)} {\n${printStmt(statement.then, indent + "  ")}\n${indent}}`;
       if (statement.otherwise === null) return head;
@@ -69,7 +71,8 @@ export function printExpr(expr: Expr, parentPrecedence = 0, rightOperand = false
       const infix = INFIX[expr.op];
       if (infix === undefined) return `${expr.op}(${printExpr(expr.a)}, ${printExpr(expr.b)})`;
       const text = `${printExpr(expr.a, infix.precedence)} ${infix.symbol} ${printExpr(expr.b, infix.precedence, true)}`;
-      const needsParentheses = infix.precedence < parentPrecedence || (rightOperand && infix.precedence === parentPrecedence);
+      const needsParentheses =
+        infix.precedence < parentPrecedence || (rightOperand && infix.precedence === parentPrecedence);
       return needsParentheses ? `(${text})` : text;
     }
     case "unary":

@@ -20,9 +20,27 @@ import { isBigIntType, isFloat } from "../support/dtype.js";
 import { unreachable } from "../support/assert.js";
 import { type Binary, type Expr, type Var, binary, constant, int } from "../te/expr.js";
 import type { Stmt } from "./ir.js";
-import { type Interval, type Ranges, fromLinearForm, intervalOf, isIndexExpr, linearForm, proveCompare } from "./linear.js";
+import {
+  type Interval,
+  type Ranges,
+  fromLinearForm,
+  intervalOf,
+  isIndexExpr,
+  linearForm,
+  proveCompare,
+} from "./linear.js";
 import { evalBinary, evalCast, evalCompare, evalUnary } from "./scalar-semantics.js";
-import { EMPTY, isEmpty, makeAssign, makeFor, makeIf, makeSeq, makeStore, substituteStmt, transformExpr } from "./stmt.js";
+import {
+  EMPTY,
+  isEmpty,
+  makeAssign,
+  makeFor,
+  makeIf,
+  makeSeq,
+  makeStore,
+  substituteStmt,
+  transformExpr,
+} from "./stmt.js";
 
 export function simplifyExpr(expr: Expr, ranges: Ranges = new Map()): Expr {
   return transformExpr(expr, (node) => simplifyNode(node, ranges));
@@ -33,14 +51,17 @@ function simplifyNode(node: Expr, ranges: Ranges): Expr {
     case "binary":
       return simplifyBinary(node, ranges);
     case "compare": {
-      if (node.a.kind === "const" && node.b.kind === "const") return constant(evalCompare(node.op, node.a.value, node.b.value), "bool");
+      if (node.a.kind === "const" && node.b.kind === "const")
+        return constant(evalCompare(node.op, node.a.value, node.b.value), "bool");
       const proven = node.lanes === 1 ? proveCompare(node.op, node.a, node.b, ranges) : null;
       return proven === null ? node : constant(proven, "bool");
     }
     case "unary":
       return node.a.kind === "const" ? constant(evalUnary(node.op, node.dtype, node.a.value), node.dtype) : node;
     case "cast":
-      return node.a.kind === "const" && node.lanes === 1 ? constant(evalCast(node.a.value, node.a.dtype, node.dtype), node.dtype) : node;
+      return node.a.kind === "const" && node.lanes === 1
+        ? constant(evalCast(node.a.value, node.a.dtype, node.dtype), node.dtype)
+        : node;
     case "select":
       if (node.cond.kind === "const") return Number(node.cond.value) !== 0 ? node.a : node.b;
       return node.a === node.b ? node.a : node;
@@ -122,10 +143,10 @@ function simplifyMinMax(node: Binary, ranges: Ranges): Expr {
   const a = intervalOf(node.a, ranges);
   const b = intervalOf(node.b, ranges);
   if (a === null || b === null) return node;
-  const aBelow = a.max <= b.min;
-  const bBelow = b.max <= a.min;
-  if (node.op === "min") return aBelow ? node.a : bBelow ? node.b : node;
-  return aBelow ? node.b : bBelow ? node.a : node;
+  const [lower, upper] = [node.a, node.b];
+  if (a.max <= b.min) return node.op === "min" ? lower : upper;
+  if (b.max <= a.min) return node.op === "min" ? upper : lower;
+  return node;
 }
 
 /** (c·q + r) / c → q + r / c and (c·q + r) % c → r % c, when c·q + r ≥ 0 and r ≥ 0. */
@@ -168,7 +189,11 @@ export interface SimplifyOptions {
   readonly keepLoops?: boolean;
 }
 
-export function simplifyStmt(statement: Stmt, options: SimplifyOptions = {}, ranges: Map<Var, Interval> = new Map()): Stmt {
+export function simplifyStmt(
+  statement: Stmt,
+  options: SimplifyOptions = {},
+  ranges: Map<Var, Interval> = new Map(),
+): Stmt {
   const simplify = (expr: Expr): Expr => simplifyExpr(expr, ranges);
   switch (statement.kind) {
     case "for":
@@ -178,7 +203,9 @@ export function simplifyStmt(statement: Stmt, options: SimplifyOptions = {}, ran
     case "assign":
       return makeAssign(statement.target, simplify(statement.value));
     case "seq":
-      return makeSeq(statement.body.map((child) => simplifyStmt(child, options, ranges)).filter((child) => !isEmpty(child)));
+      return makeSeq(
+        statement.body.map((child) => simplifyStmt(child, options, ranges)).filter((child) => !isEmpty(child)),
+      );
     case "if": {
       const cond = simplify(statement.cond);
       const then = simplifyStmt(statement.then, options, ranges);
@@ -205,4 +232,3 @@ function simplifyFor(loop: Stmt & { kind: "for" }, options: SimplifyOptions, ran
   if (!options.keepLoops && isEmpty(body)) return EMPTY;
   return makeFor(loop.loopVar, extent, body, loop.annotation);
 }
-

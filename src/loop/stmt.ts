@@ -30,7 +30,10 @@ export function makeFor(loopVar: Var, extent: Expr | number, body: Stmt, annotat
 
 export function makeStore(buffer: Buffer, index: Expr, value: Expr): Store {
   assert(index.dtype === "int32", `store to ${buffer.name}: index must be int32`);
-  assert(index.lanes === value.lanes, `store to ${buffer.name}: ${index.lanes} index lanes, ${value.lanes} value lanes`);
+  assert(
+    index.lanes === value.lanes,
+    `store to ${buffer.name}: ${index.lanes} index lanes, ${value.lanes} value lanes`,
+  );
   assert(value.dtype === buffer.dtype, `store to ${buffer.name}: value ${value.dtype}, buffer ${buffer.dtype}`);
   return { kind: "store", buffer, index, value };
 }
@@ -220,7 +223,11 @@ export function substituteStmt(statement: Stmt, bindings: ReadonlyMap<Var, Expr>
 }
 
 /** Visits statements top-down with the chain of enclosing loops (outermost first). */
-export function walkStmt(statement: Stmt, visit: (node: Stmt, loops: readonly For[]) => void, loops: readonly For[] = []): void {
+export function walkStmt(
+  statement: Stmt,
+  visit: (node: Stmt, loops: readonly For[]) => void,
+  loops: readonly For[] = [],
+): void {
   visit(statement, loops);
   switch (statement.kind) {
     case "for":

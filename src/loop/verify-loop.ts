@@ -55,15 +55,18 @@ export function stmtProblems(statement: Stmt): string[] {
     switch (node.kind) {
       case "for": {
         const variable = node.loopVar;
-        if (variable.dtype !== "int32" || variable.lanes !== 1) problems.push(`loop ${variable.name} is not scalar int32`);
+        if (variable.dtype !== "int32" || variable.lanes !== 1)
+          problems.push(`loop ${variable.name} is not scalar int32`);
         if (boundLoops.has(variable)) problems.push(`loop variable ${variable.name} is bound by two loops`);
         boundLoops.add(variable);
         check(node.body, new Set([...loops, variable]));
         return;
       }
       case "store":
-        if (node.index.lanes !== node.value.lanes) problems.push(`store ${node.buffer.name}: index and value lanes differ`);
-        if (node.value.dtype !== node.buffer.dtype) problems.push(`store ${node.buffer.name}: value is ${node.value.dtype}`);
+        if (node.index.lanes !== node.value.lanes)
+          problems.push(`store ${node.buffer.name}: index and value lanes differ`);
+        if (node.value.dtype !== node.buffer.dtype)
+          problems.push(`store ${node.buffer.name}: value is ${node.value.dtype}`);
         return;
       case "assign":
         assigned.add(node.target);
@@ -87,11 +90,13 @@ function exprProblems(expr: Expr, readable: (variable: Var) => boolean): string[
   const problems: string[] = [];
   visitExpr(expr, (part) => {
     if (part.kind === "tload" || part.kind === "reduce") problems.push(`${part.kind} left in loop IR`);
-    if (part.kind === "var" && !readable(part)) problems.push(`variable ${part.name} read outside its loop or before assignment`);
+    if (part.kind === "var" && !readable(part))
+      problems.push(`variable ${part.name} read outside its loop or before assignment`);
     if (part.lanes !== 1 && (part.lanes !== 4 || !VECTOR_TYPES.has(part.dtype))) {
       problems.push(`vector of ${part.lanes} × ${part.dtype}`);
     }
-    if (part.kind === "load" && part.index.dtype !== "int32") problems.push(`load ${part.buffer.name}: index is ${part.index.dtype}`);
+    if (part.kind === "load" && part.index.dtype !== "int32")
+      problems.push(`load ${part.buffer.name}: index is ${part.index.dtype}`);
     if (part.kind === "ramp" && part.base.lanes !== 1) problems.push("ramp with a vector base");
   });
   return problems;

@@ -51,7 +51,8 @@ export function applyComputeAt(nest: LoopNest, record: ComputeAtRecord): LoopNes
   const stage = nest.stages.find((candidate) => candidate.name === record.stage) ?? fail("no stage by that name");
   const statements = nest.body.kind === "seq" ? nest.body.body : [nest.body];
   const stagePosition = statements.findIndex((statement) => writes(statement, stage.buffer));
-  if (stagePosition < 0 || !isTopLevelStage(statements[stagePosition]!, stage.buffer)) fail("the stage is no longer a top-level statement");
+  if (stagePosition < 0 || !isTopLevelStage(statements[stagePosition]!, stage.buffer))
+    fail("the stage is no longer a top-level statement");
   const target = findLoop(nest.body, record.loop, "compute_at");
   const consumerPosition = statements.findIndex((statement) => contains(statement, target.loop));
   if (consumerPosition <= stagePosition) fail("the loop does not come after the stage");
@@ -60,9 +61,13 @@ export function applyComputeAt(nest: LoopNest, record: ComputeAtRecord): LoopNes
   if (stageLoops === null || stageLoops.some((loop, depth) => !sameConstantExtent(loop, consumerLoops[depth]!))) {
     fail("the stage's outer loops do not iterate the same domain as the loops enclosing the target");
   }
-  const geometry = sliceGeometry(statements[stagePosition]!, stage.buffer, stageLoops!) ?? fail("the stage's writes are not one slice per iteration");
+  const geometry =
+    sliceGeometry(statements[stagePosition]!, stage.buffer, stageLoops!) ??
+    fail("the stage's writes are not one slice per iteration");
   const slice = makeBuffer(stage.buffer.name, stage.buffer.dtype, geometry.slice, "scratch");
-  const readsOutside = statements.some((statement, position) => position !== stagePosition && readsOutsideLoop(statement, stage.buffer, target.loop));
+  const readsOutside = statements.some(
+    (statement, position) => position !== stagePosition && readsOutsideLoop(statement, stage.buffer, target.loop),
+  );
   if (readsOutside) fail(`the buffer is also read outside loop '${record.loop}'`);
   const consumerVars = consumerLoops.map((loop) => loop.loopVar);
   const rewrittenLoop = rewriteReads(target.loop, stage.buffer, slice, consumerVars, geometry, fail);
@@ -129,7 +134,8 @@ function sliceGeometry(statement: Stmt, buffer: Buffer, stageLoops: readonly For
   walkStmt(statement, (node, enclosing) => {
     if (node.kind !== "store" || node.buffer !== buffer) return;
     const split = splitIndex(node.index, loopVars);
-    const sameAsBefore = coefficients === null || split.coefficients.every((value, depth) => value === coefficients![depth]);
+    const sameAsBefore =
+      coefficients === null || split.coefficients.every((value, depth) => value === coefficients![depth]);
     coefficients ??= split.coefficients;
     const slice = coefficients[coefficients.length - 1]!;
     const free = !mentionsVar(split.rest, (variable) => loopVars.includes(variable));
@@ -138,7 +144,9 @@ function sliceGeometry(statement: Stmt, buffer: Buffer, stageLoops: readonly For
   if (!valid || coefficients === null) return null;
   const found: number[] = coefficients;
   const extents = stageLoops.map((loop) => Number((loop.extent as { value: number }).value));
-  const mixedRadix = found.every((value, depth) => depth === found.length - 1 || value >= found[depth + 1]! * extents[depth + 1]!);
+  const mixedRadix = found.every(
+    (value, depth) => depth === found.length - 1 || value >= found[depth + 1]! * extents[depth + 1]!,
+  );
   return mixedRadix ? { coefficients: found, slice: found[found.length - 1]! } : null;
 }
 
@@ -183,7 +191,14 @@ function readsOutsideLoop(statement: Stmt, buffer: Buffer, loop: For): boolean {
 type Fail = (reason: string) => never;
 
 /** Condition 4: reads inside the loop move to the slice buffer at index rest'. */
-function rewriteReads(loop: For, buffer: Buffer, slice: Buffer, consumerVars: readonly Var[], geometry: SliceGeometry, fail: Fail): For {
+function rewriteReads(
+  loop: For,
+  buffer: Buffer,
+  slice: Buffer,
+  consumerVars: readonly Var[],
+  geometry: SliceGeometry,
+  fail: Fail,
+): For {
   const body = mapStmtWithLoops(loop.body, (expr, enclosing) =>
     transformExpr(expr, (node) => {
       if (node.kind !== "load" || node.buffer !== buffer) return node;
@@ -200,12 +215,21 @@ function rewriteWrites(statement: Stmt, buffer: Buffer, slice: Buffer, consumerV
   });
 }
 
-function sliceIndex(index: Expr, consumerVars: readonly Var[], geometry: SliceGeometry, enclosing: readonly For[], fail: Fail): Expr {
+function sliceIndex(
+  index: Expr,
+  consumerVars: readonly Var[],
+  geometry: SliceGeometry,
+  enclosing: readonly For[],
+  fail: Fail,
+): Expr {
   const split = splitIndex(index, consumerVars);
   if (!split.coefficients.every((value, depth) => value === geometry.coefficients[depth])) {
     fail("a read's index does not follow the loops enclosing the target as the stage's writes do");
   }
-  if (mentionsVar(split.rest, (variable) => consumerVars.includes(variable)) || !withinSlice(split.rest, enclosing, geometry.slice)) {
+  if (
+    mentionsVar(split.rest, (variable) => consumerVars.includes(variable)) ||
+    !withinSlice(split.rest, enclosing, geometry.slice)
+  ) {
     fail("a read's index leaves the slice written for the same iteration");
   }
   return split.rest;

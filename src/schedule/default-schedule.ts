@@ -139,7 +139,8 @@ function scheduleReduction(builder: ScheduleBuilder): void {
 function vectorizeInnermost(builder: ScheduleBuilder): void {
   const candidates: For[] = [];
   walkStmt(builder.nest.body, (node) => {
-    if (node.kind === "for" && !builder.isReduction(node) && !hasSpatialLoopInside(builder, node)) candidates.push(node);
+    if (node.kind === "for" && !builder.isReduction(node) && !hasSpatialLoopInside(builder, node))
+      candidates.push(node);
   });
   for (const loop of candidates) {
     const name = loop.loopVar.name;
@@ -170,7 +171,8 @@ function parallelizeRows(builder: ScheduleBuilder, keepInner = 0): void {
 function unrollSmallReductions(builder: ScheduleBuilder): void {
   const small: string[] = [];
   walkStmt(builder.nest.body, (node) => {
-    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) <= SMALL_REDUCTION) small.push(node.loopVar.name);
+    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) <= SMALL_REDUCTION)
+      small.push(node.loopVar.name);
   });
   for (const name of small) builder.attempt(unroll(name));
 }
@@ -189,14 +191,17 @@ function scheduleOutFusable(builder: ScheduleBuilder): void {
   const row = chooseRowLoop(builder, chain.slice(0, -1), columns);
   if (!builder.attempt(split(column, LANES), vectorize(`${column}.inner`))) return;
   const columnSteps = `${column}.outer`;
-  const rowFactor = row === null ? 1 : [4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1;
+  const rowFactor = row === null ? 1 : ([4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1);
   const inner: string[] = [];
   if (rowFactor > 1) {
     builder.attempt(split(row!.loopVar.name, rowFactor));
     inner.push(`${row!.loopVar.name}.inner`);
   }
   if (vectors > 1 && builder.attempt(split(columnSteps, vectors))) inner.push(`${columnSteps}.inner`);
-  const outerNames = builder.outputChain().map((loop) => loop.loopVar.name).filter((name) => !inner.includes(name) && name !== `${column}.inner`);
+  const outerNames = builder
+    .outputChain()
+    .map((loop) => loop.loopVar.name)
+    .filter((name) => !inner.includes(name) && name !== `${column}.inner`);
   builder.attempt(reorder([...outerNames, ...inner, `${column}.inner`]));
   for (const name of inner) builder.attempt(unroll(name));
   unrollSmallReductions(builder);

@@ -13,7 +13,16 @@ import { type Expr, add, broadcast, int, load, mul, ramp } from "../te/expr.js";
 import { type Buffer, type For, type Kernel, type Stmt, makeBuffer } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import { simplifyStmt } from "../loop/simplify.js";
-import { exprsOfStmt, makeStore, mapStmt, mapStmtExprs, rebuildFor, transformExpr, visitExpr, walkStmt } from "../loop/stmt.js";
+import {
+  exprsOfStmt,
+  makeStore,
+  mapStmt,
+  mapStmtExprs,
+  rebuildFor,
+  transformExpr,
+  visitExpr,
+  walkStmt,
+} from "../loop/stmt.js";
 import { applySchedule } from "./apply-schedule.js";
 import type { ScheduleRecord } from "./primitives.js";
 import { unrollLoops } from "./unroll-loops.js";
@@ -33,7 +42,11 @@ export const KERNEL_PASSES: readonly KernelPass[] = [
   { name: "serialize-inner-parallel", run: serializeInnerParallel },
 ];
 
-export function scheduleKernel(nest: LoopNest, records: readonly ScheduleRecord[], afterPass?: (name: string, body: Stmt) => void): Kernel {
+export function scheduleKernel(
+  nest: LoopNest,
+  records: readonly ScheduleRecord[],
+  afterPass?: (name: string, body: Stmt) => void,
+): Kernel {
   const scheduled = applySchedule(nest, records);
   let body = scheduled.body;
   for (const pass of KERNEL_PASSES) {
@@ -48,7 +61,9 @@ export function scheduleKernel(nest: LoopNest, records: readonly ScheduleRecord[
 
 function serializeInnerParallel(body: Stmt): Stmt {
   return mapStmt(body, (node) =>
-    node.kind === "for" && node.annotation === "parallel" && node !== body ? rebuildFor(node, node.extent, node.body, "serial") : node,
+    node.kind === "for" && node.annotation === "parallel" && node !== body
+      ? rebuildFor(node, node.extent, node.body, "serial")
+      : node,
   );
 }
 

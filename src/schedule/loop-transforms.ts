@@ -9,7 +9,17 @@ import { TesseraError } from "../support/errors.js";
 import { binary, int, makeVar, compare, div, rem, add, mul, type Expr } from "../te/expr.js";
 import type { For, Stmt } from "../loop/ir.js";
 import { type LoopNest, collectLoops, findLoop, isReductionLoop } from "../loop/nest.js";
-import { makeFor, makeIf, mapStmt, mentionsVar, rebuildFor, substituteStmt, walkStmt, exprsOfStmt, visitExpr } from "../loop/stmt.js";
+import {
+  makeFor,
+  makeIf,
+  mapStmt,
+  mentionsVar,
+  rebuildFor,
+  substituteStmt,
+  walkStmt,
+  exprsOfStmt,
+  visitExpr,
+} from "../loop/stmt.js";
 import type { FuseRecord, LoopAnnotationRecord, ReorderRecord, SplitRecord } from "./primitives.js";
 import { splitNames } from "./primitives.js";
 
@@ -34,10 +44,12 @@ function checkFreshName(nest: LoopNest, name: string, primitive: string, loop: s
 export function applySplit(nest: LoopNest, record: SplitRecord): LoopNest {
   const { loop } = findLoop(nest.body, record.loop, "split");
   const extent = extentOf(loop, "split");
-  if (!Number.isInteger(record.factor) || record.factor < 1) throw scheduleError("split", record.loop, `factor ${record.factor} must be a positive integer`);
+  if (!Number.isInteger(record.factor) || record.factor < 1)
+    throw scheduleError("split", record.loop, `factor ${record.factor} must be a positive integer`);
   const names = splitNames(record);
   if (names.outer === names.inner) throw scheduleError("split", record.loop, "outer and inner names are equal");
-  for (const name of [names.outer, names.inner]) if (name !== record.loop) checkFreshName(nest, name, "split", record.loop);
+  for (const name of [names.outer, names.inner])
+    if (name !== record.loop) checkFreshName(nest, name, "split", record.loop);
   const outerVar = makeVar(names.outer);
   const innerVar = makeVar(names.inner);
   const original = add(mul(outerVar, int(record.factor)), innerVar);
@@ -45,10 +57,19 @@ export function applySplit(nest: LoopNest, record: SplitRecord): LoopNest {
     let inner = substituteStmt(found.body, new Map([[found.loopVar, original]]));
     if (extent % record.factor !== 0) inner = makeIf(compare("lt", original, int(extent)), inner);
     const outerAnnotation = found.annotation === "parallel" ? "parallel" : "serial";
-    return makeFor(outerVar, Math.ceil(extent / record.factor), makeFor(innerVar, record.factor, inner), outerAnnotation);
+    return makeFor(
+      outerVar,
+      Math.ceil(extent / record.factor),
+      makeFor(innerVar, record.factor, inner),
+      outerAnnotation,
+    );
   });
   const reduction = isReductionLoop(nest, record.loop) ? [names.outer, names.inner] : [];
-  return { ...nest, body, reductionLoops: [...nest.reductionLoops.filter((name) => name !== record.loop), ...reduction] };
+  return {
+    ...nest,
+    body,
+    reductionLoops: [...nest.reductionLoops.filter((name) => name !== record.loop), ...reduction],
+  };
 }
 
 export function applyFuse(nest: LoopNest, record: FuseRecord): LoopNest {
@@ -70,10 +91,17 @@ export function applyFuse(nest: LoopNest, record: FuseRecord): LoopNest {
     [inner.loopVar, rem(fused, int(innerExtent))],
   ]);
   const body = replaceLoop(nest.body, record.outer, () =>
-    makeFor(fused, outerExtent * innerExtent, substituteStmt(inner.body, bindings), outer.annotation === "parallel" ? "parallel" : "serial"),
+    makeFor(
+      fused,
+      outerExtent * innerExtent,
+      substituteStmt(inner.body, bindings),
+      outer.annotation === "parallel" ? "parallel" : "serial",
+    ),
   );
   const wasReduction = isReductionLoop(nest, record.outer);
-  const reductionLoops = nest.reductionLoops.filter((loopName) => loopName !== record.outer && loopName !== record.inner);
+  const reductionLoops = nest.reductionLoops.filter(
+    (loopName) => loopName !== record.outer && loopName !== record.inner,
+  );
   return { ...nest, body, reductionLoops: wasReduction ? [...reductionLoops, name] : reductionLoops };
 }
 
@@ -85,7 +113,8 @@ export function applyFuse(nest: LoopNest, record: FuseRecord): LoopNest {
  */
 export function applyReorder(nest: LoopNest, record: ReorderRecord): LoopNest {
   const label = record.order.join(", ");
-  if (new Set(record.order).size !== record.order.length) throw scheduleError("reorder", label, "a loop is named twice");
+  if (new Set(record.order).size !== record.order.length)
+    throw scheduleError("reorder", label, "a loop is named twice");
   const found = record.order.map((name) => findLoop(nest.body, name, "reorder"));
   const top = found.reduce((best, entry) => (entry.enclosing.length < best.enclosing.length ? entry : best)).loop;
   const chain: For[] = [];
@@ -113,7 +142,13 @@ export function applyReorder(nest: LoopNest, record: ReorderRecord): LoopNest {
   const queue = record.order.map((name) => chain.find((loop) => loop.loopVar.name === name)!);
   const newChain = chain.map((loop) => (wanted.has(loop.loopVar.name) ? queue.shift()! : loop));
   const innermost = chain[chain.length - 1]!.body;
-  let rebuilt: Stmt = guards.length === 0 ? innermost : makeIf(guards.reduce((a, b) => binary("and", a, b)), innermost);
+  let rebuilt: Stmt =
+    guards.length === 0
+      ? innermost
+      : makeIf(
+          guards.reduce((a, b) => binary("and", a, b)),
+          innermost,
+        );
   for (let position = newChain.length - 1; position >= 0; position--) {
     const loop = newChain[position]!;
     rebuilt = rebuildFor(loop, loop.extent, rebuilt);
@@ -127,19 +162,27 @@ export function applyAnnotation(nest: LoopNest, record: LoopAnnotationRecord): L
   const extent = extentOf(loop, record.kind);
   if (record.kind === "parallel") checkParallel(nest, loop, enclosing);
   if (record.kind === "vectorize") checkVectorize(nest, loop, extent);
-  if (record.kind === "unroll" && extent > 64) throw scheduleError("unroll", record.loop, `extent ${extent} is above the unroll limit of 64`);
+  if (record.kind === "unroll" && extent > 64)
+    throw scheduleError("unroll", record.loop, `extent ${extent} is above the unroll limit of 64`);
   const annotation = { vectorize: "vectorized", parallel: "parallel", unroll: "unrolled" } as const;
-  const body = replaceLoop(nest.body, record.loop, (found) => rebuildFor(found, found.extent, found.body, annotation[record.kind]));
+  const body = replaceLoop(nest.body, record.loop, (found) =>
+    rebuildFor(found, found.extent, found.body, annotation[record.kind]),
+  );
   return { ...nest, body };
 }
 
 function checkParallel(nest: LoopNest, loop: For, enclosing: readonly For[]): void {
   const name = loop.loopVar.name;
   if (isReductionLoop(nest, name)) throw scheduleError("parallel", name, "it iterates a reduction axis");
-  if (enclosing.length > 0) throw scheduleError("parallel", name, `it is not outermost (inside '${enclosing[0]!.loopVar.name}')`);
+  if (enclosing.length > 0)
+    throw scheduleError("parallel", name, `it is not outermost (inside '${enclosing[0]!.loopVar.name}')`);
   walkStmt(nest.body, (node) => {
     if (node.kind === "for" && node.annotation === "parallel" && node !== loop) {
-      throw scheduleError("parallel", name, `loop '${node.loopVar.name}' is already parallel (one task loop per kernel)`);
+      throw scheduleError(
+        "parallel",
+        name,
+        `loop '${node.loopVar.name}' is already parallel (one task loop per kernel)`,
+      );
     }
   });
 }
@@ -155,10 +198,18 @@ function checkVectorize(nest: LoopNest, loop: For, extent: number): void {
       throw scheduleError("vectorize", name, `it is not innermost (spatial loop '${node.loopVar.name}' is inside)`);
     }
     if (node.kind === "if" && mentionsVar(node.cond, (variable) => variable === loop.loopVar)) {
-      throw scheduleError("vectorize", name, "a guard depends on it (split by a factor that does not divide the extent)");
+      throw scheduleError(
+        "vectorize",
+        name,
+        "a guard depends on it (split by a factor that does not divide the extent)",
+      );
     }
     if (node.kind === "assign" && !VECTOR_TYPES.has(node.target.dtype)) {
-      throw scheduleError("vectorize", name, `it accumulates ${node.target.dtype} (only 32-bit element types vectorize)`);
+      throw scheduleError(
+        "vectorize",
+        name,
+        `it accumulates ${node.target.dtype} (only 32-bit element types vectorize)`,
+      );
     }
     if (node.kind === "store" && !VECTOR_TYPES.has(node.buffer.dtype)) {
       throw scheduleError("vectorize", name, `it stores ${node.buffer.dtype} (only 32-bit element types vectorize)`);

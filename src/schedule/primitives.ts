@@ -50,10 +50,14 @@ export interface ComputeAtRecord {
   readonly loop: string;
 }
 
-export type ScheduleRecord = SplitRecord | ReorderRecord | FuseRecord | TileRecord | LoopAnnotationRecord | ComputeAtRecord;
+export type ScheduleRecord =
+  SplitRecord | ReorderRecord | FuseRecord | TileRecord | LoopAnnotationRecord | ComputeAtRecord;
 
 export function split(loop: string, factor: number, outerName?: string, innerName?: string): SplitRecord {
-  const names = { ...(outerName === undefined ? {} : { outerName }), ...(innerName === undefined ? {} : { innerName }) };
+  const names = {
+    ...(outerName === undefined ? {} : { outerName }),
+    ...(innerName === undefined ? {} : { innerName }),
+  };
   return { kind: "split", loop, factor, ...names };
 }
 export function reorder(order: readonly string[]): ReorderRecord {
@@ -184,7 +188,8 @@ function validateRecord(item: unknown, position: number): ScheduleRecord {
   if (typeof item !== "object" || item === null) throw invalid(`record ${position} is not an object`);
   const record = item as Record<string, unknown>;
   const kind = record["kind"];
-  if (typeof kind !== "string" || !(kind in FIELDS)) throw invalid(`record ${position} has unknown kind ${JSON.stringify(kind)}`);
+  if (typeof kind !== "string" || !(kind in FIELDS))
+    throw invalid(`record ${position} has unknown kind ${JSON.stringify(kind)}`);
   const fields = FIELDS[kind as ScheduleRecord["kind"]];
   for (const key of Object.keys(record)) {
     if (key !== "kind" && !(key in fields)) throw invalid(`${kind} record ${position} has unknown field '${key}'`);

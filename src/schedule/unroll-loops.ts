@@ -20,7 +20,9 @@ import { unreachable } from "../support/assert.js";
 import { exprsOfStmt, makeFor, makeIf, makeSeq, mapStmt, substituteStmt, visitExpr, walkStmt } from "../loop/stmt.js";
 
 export function unrollLoops(body: Stmt): Stmt {
-  const unrolled = mapStmt(body, (node) => (node.kind === "for" && node.annotation === "unrolled" ? unrollLoop(node) : node));
+  const unrolled = mapStmt(body, (node) =>
+    node.kind === "for" && node.annotation === "unrolled" ? unrollLoop(node) : node,
+  );
   return unrolled === body ? body : uniquifyLoopVars(unrolled);
 }
 
@@ -36,7 +38,12 @@ function uniquifyLoopVars(body: Stmt): Stmt {
         }
         const fresh = makeVar(`${node.loopVar.name}_${seen.size}`);
         seen.add(fresh);
-        return makeFor(fresh, node.extent, rename(substituteStmt(node.body, new Map([[node.loopVar, fresh]]))), node.annotation);
+        return makeFor(
+          fresh,
+          node.extent,
+          rename(substituteStmt(node.body, new Map([[node.loopVar, fresh]]))),
+          node.annotation,
+        );
       }
       case "seq":
         return makeSeq(node.body.map(rename));
@@ -57,7 +64,8 @@ function unrollLoop(loop: For): Stmt {
   const copies: Stmt[] = [];
   for (let iteration = 0; iteration < extent; iteration++) {
     const bindings = new Map<Var, Expr>([[loop.loopVar, int(iteration)]]);
-    for (const local of localsOf(loop.body)) bindings.set(local, makeVar(`${local.name}_u${iteration}`, local.dtype, local.lanes));
+    for (const local of localsOf(loop.body))
+      bindings.set(local, makeVar(`${local.name}_u${iteration}`, local.dtype, local.lanes));
     copies.push(renameLocals(substituteStmt(loop.body, bindings), bindings));
   }
   return jam(copies) ?? makeSeq(copies);
@@ -91,7 +99,9 @@ function renameLocals(body: Stmt, bindings: ReadonlyMap<Var, Expr>): Stmt {
   return mapStmt(body, (node) => {
     if (node.kind !== "assign") return node;
     const renamed = bindings.get(node.target);
-    return renamed === undefined || renamed.kind !== "var" ? node : { kind: "assign", target: renamed, value: node.value };
+    return renamed === undefined || renamed.kind !== "var"
+      ? node
+      : { kind: "assign", target: renamed, value: node.value };
   });
 }
 
@@ -111,7 +121,11 @@ function jam(copies: readonly Stmt[]): Stmt | null {
   for (const shape of valid) {
     if (loadedBuffers(shape.loop).some((buffer) => written.has(buffer))) return null;
   }
-  return makeSeq([...valid.flatMap((shape) => shape.before), jamLoops(valid.map((shape) => shape.loop)), ...valid.flatMap((shape) => shape.after)]);
+  return makeSeq([
+    ...valid.flatMap((shape) => shape.before),
+    jamLoops(valid.map((shape) => shape.loop)),
+    ...valid.flatMap((shape) => shape.after),
+  ]);
 }
 
 function shapeOf(copy: Stmt): Shape | null {
@@ -131,7 +145,10 @@ function shapeOf(copy: Stmt): Shape | null {
 function jamLoops(loops: readonly For[]): Stmt {
   const first = loops[0]!;
   const bodies = loops.map((loop) => loop.body);
-  const nested = bodies.every((body) => body.kind === "for" && body.loopVar === (bodies[0] as For).loopVar && body.extent === (bodies[0] as For).extent);
+  const nested = bodies.every(
+    (body) =>
+      body.kind === "for" && body.loopVar === (bodies[0] as For).loopVar && body.extent === (bodies[0] as For).extent,
+  );
   const body = nested ? jamLoops(bodies as For[]) : makeSeq(bodies);
   return makeFor(first.loopVar, first.extent, body, first.annotation);
 }

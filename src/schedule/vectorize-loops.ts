@@ -16,7 +16,20 @@
  * whose condition varies across lanes, a store at a lane-invariant index of
  * a lane-varying value), the loop is left serial: still correct, only slower.
  */
-import { type Expr, type Var, binary, broadcast, cast, compare, int, load, makeVar, ramp, select, unary } from "../te/expr.js";
+import {
+  type Expr,
+  type Var,
+  binary,
+  broadcast,
+  cast,
+  compare,
+  int,
+  load,
+  makeVar,
+  ramp,
+  select,
+  unary,
+} from "../te/expr.js";
 import type { For, Stmt } from "../loop/ir.js";
 import { linearForm } from "../loop/linear.js";
 import { makeAssign, makeFor, makeIf, makeSeq, makeStore, mapStmt, rebuildFor, walkStmt } from "../loop/stmt.js";
@@ -25,7 +38,9 @@ const LANES = 4;
 const VECTOR_TYPES = new Set(["float32", "int32", "uint32", "bool"]);
 
 export function vectorizeLoops(body: Stmt): Stmt {
-  return mapStmt(body, (node) => (node.kind === "for" && node.annotation === "vectorized" ? vectorizeLoop(node) : node));
+  return mapStmt(body, (node) =>
+    node.kind === "for" && node.annotation === "vectorized" ? vectorizeLoop(node) : node,
+  );
 }
 
 class CannotVectorize extends Error {}
@@ -69,7 +84,12 @@ class Vectorizer {
     switch (node.kind) {
       case "for": {
         if (this.expr(node.extent).lanes !== 1) throw new CannotVectorize();
-        return makeFor(node.loopVar, node.extent, this.statement(node.body), node.annotation === "vectorized" ? "serial" : node.annotation);
+        return makeFor(
+          node.loopVar,
+          node.extent,
+          this.statement(node.body),
+          node.annotation === "vectorized" ? "serial" : node.annotation,
+        );
       }
       case "store": {
         const index = this.expr(node.index);
@@ -152,8 +172,10 @@ class Vectorizer {
     }
     if (isIndex && (op === "div" || op === "rem")) return alignedDivision(op, a, b);
     if (isIndex && op === "mul") {
-      if (a.kind === "ramp" && b.kind === "const") return makeRamp(binary("mul", a.base, b), a.stride * Number(b.value));
-      if (b.kind === "ramp" && a.kind === "const") return makeRamp(binary("mul", b.base, a), b.stride * Number(a.value));
+      if (a.kind === "ramp" && b.kind === "const")
+        return makeRamp(binary("mul", a.base, b), a.stride * Number(b.value));
+      if (b.kind === "ramp" && a.kind === "const")
+        return makeRamp(binary("mul", b.base, a), b.stride * Number(a.value));
     }
     const [left, right] = this.matchLanes(a, b);
     return binary(op, left, right);
@@ -167,9 +189,12 @@ class Vectorizer {
  * not emitted (wasm SIMD has none): the loop stays serial.
  */
 function alignedDivision(op: "div" | "rem", a: Expr, b: Expr): Expr {
-  if (a.kind !== "ramp" || a.stride !== 1 || b.kind !== "const" || Number(b.value) % LANES !== 0) throw new CannotVectorize();
+  if (a.kind !== "ramp" || a.stride !== 1 || b.kind !== "const" || Number(b.value) % LANES !== 0)
+    throw new CannotVectorize();
   const form = linearForm(a.base);
-  const aligned = [...form.terms].every(([atom, coefficient]) => atom.kind === "var" && coefficient > 0 && coefficient % LANES === 0);
+  const aligned = [...form.terms].every(
+    ([atom, coefficient]) => atom.kind === "var" && coefficient > 0 && coefficient % LANES === 0,
+  );
   if (!aligned || form.constant < 0 || form.constant % LANES !== 0) throw new CannotVectorize();
   return op === "div" ? broadcast(binary("div", a.base, b), LANES) : ramp(binary("rem", a.base, b), 1, LANES);
 }
@@ -181,7 +206,10 @@ function makeRamp(base: Expr, stride: number): Expr {
 /** ramp ± scalar, scalar ± ramp and ramp ± ramp as one ramp; null for other shapes. */
 function combineRamps(op: "add" | "sub", a: Expr, b: Expr): Expr | null {
   const sign = op === "add" ? 1 : -1;
-  const baseOf = (expr: Expr): Expr | null => (expr.kind === "ramp" ? expr.base : expr.lanes === 1 ? expr : null);
+  const baseOf = (expr: Expr): Expr | null => {
+    if (expr.kind === "ramp") return expr.base;
+    return expr.lanes === 1 ? expr : null;
+  };
   const strideOf = (expr: Expr): number => (expr.kind === "ramp" ? expr.stride : 0);
   const baseA = baseOf(a);
   const baseB = baseOf(b);

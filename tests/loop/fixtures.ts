@@ -2,7 +2,20 @@
  * Hand-built TE kernels shared by the loop and schedule tests, with their
  * expected outputs computed directly in JavaScript.
  */
-import { type Expr, add, binary, compare, constant, int, makeIterVar, mul, reduce, select, tload, unary } from "../../src/te/expr.js";
+import {
+  type Expr,
+  add,
+  binary,
+  compare,
+  constant,
+  int,
+  makeIterVar,
+  mul,
+  reduce,
+  select,
+  tload,
+  unary,
+} from "../../src/te/expr.js";
 import { type TeTensor, compute, placeholder } from "../../src/te/tensor.js";
 import { type Buffer, makeBuffer } from "../../src/loop/ir.js";
 import { type LowerRequest, lowerToLoops } from "../../src/loop/lower-te.js";
@@ -28,7 +41,12 @@ export function randomValues(size: number, seed: number): Float32Array {
   return values;
 }
 
-function fixture(name: string, inputs: readonly [TeTensor, Float32Array][], output: TeTensor, expected: Float32Array): Fixture {
+function fixture(
+  name: string,
+  inputs: readonly [TeTensor, Float32Array][],
+  output: TeTensor,
+  expected: Float32Array,
+): Fixture {
   const buffers = new Map<TeTensor, Buffer>();
   const inputData = new Map<Buffer, Float32Array>();
   inputs.forEach(([tensor, data], index) => {
@@ -48,17 +66,27 @@ export function elementwiseFixture(rows: number, columns: number): Fixture {
   const y = placeholder("y", "float32", [rows, columns]);
   const scaled = compute("scaled", [rows, columns], ([i, j]) => mul(tload(x, [i!, j!]), constant(2, "float32")));
   const summed = compute("summed", [rows, columns], ([i, j]) => add(tload(scaled, [i!, j!]), tload(y, [i!, j!])));
-  const out = compute("out", [rows, columns], ([i, j]) => binary("max", tload(summed, [i!, j!]), constant(0, "float32")), ["i", "j"]);
+  const out = compute(
+    "out",
+    [rows, columns],
+    ([i, j]) => binary("max", tload(summed, [i!, j!]), constant(0, "float32")),
+    ["i", "j"],
+  );
   const xData = randomValues(rows * columns, 1);
   const yData = randomValues(rows * columns, 2);
   const expected = new Float32Array(rows * columns);
   for (let index = 0; index < expected.length; index++) {
     expected[index] = Math.max(Math.fround(Math.fround(xData[index]! * 2) + yData[index]!), 0);
   }
-  return fixture("elementwise", [
-    [x, xData],
-    [y, yData],
-  ], out, expected);
+  return fixture(
+    "elementwise",
+    [
+      [x, xData],
+      [y, yData],
+    ],
+    out,
+    expected,
+  );
 }
 
 /** out = relu(a @ b + bias), a: [m, k], b: [k, n], bias: [n]. */
@@ -74,7 +102,10 @@ export function matmulFixture(m: number, n: number, k: number): Fixture {
     ["i", "j"],
   );
   const biased = compute("biased", [m, n], ([i, j]) => add(tload(product, [i!, j!]), tload(bias, [j!])), ["i", "j"]);
-  const out = compute("out", [m, n], ([i, j]) => binary("max", tload(biased, [i!, j!]), constant(0, "float32")), ["i", "j"]);
+  const out = compute("out", [m, n], ([i, j]) => binary("max", tload(biased, [i!, j!]), constant(0, "float32")), [
+    "i",
+    "j",
+  ]);
   const [aData, bData, biasData] = [randomValues(m * k, 3), randomValues(k * n, 4), randomValues(n, 5)];
   const expected = new Float32Array(m * n);
   for (let i = 0; i < m; i++) {
@@ -84,11 +115,16 @@ export function matmulFixture(m: number, n: number, k: number): Fixture {
       expected[i * n + j] = Math.max(Math.fround(sum + biasData[j]!), 0);
     }
   }
-  return fixture("matmul_bias_relu", [
-    [a, aData],
-    [b, bData],
-    [bias, biasData],
-  ], out, expected);
+  return fixture(
+    "matmul_bias_relu",
+    [
+      [a, aData],
+      [b, bData],
+      [bias, biasData],
+    ],
+    out,
+    expected,
+  );
 }
 
 /** Softmax over the last axis of [rows, columns], built as TE defines it: max, exp, sum, divide. */
@@ -96,10 +132,19 @@ export function softmaxFixture(rows: number, columns: number): Fixture {
   const x = placeholder("x", "float32", [rows, columns]);
   const maxAxis = makeIterVar("k", columns);
   const rowMax = compute("row_max", [rows], ([i]) => reduce("max", [maxAxis], tload(x, [i!, maxAxis.variable])), ["r"]);
-  const exps = compute("exps", [rows, columns], ([i, j]) => unary("exp", binary("sub", tload(x, [i!, j!]), tload(rowMax, [i!]))));
+  const exps = compute("exps", [rows, columns], ([i, j]) =>
+    unary("exp", binary("sub", tload(x, [i!, j!]), tload(rowMax, [i!]))),
+  );
   const sumAxis = makeIterVar("k", columns);
-  const rowSum = compute("row_sum", [rows], ([i]) => reduce("sum", [sumAxis], tload(exps, [i!, sumAxis.variable])), ["r"]);
-  const out = compute("softmax", [rows, columns], ([i, j]) => binary("div", tload(exps, [i!, j!]), tload(rowSum, [i!])), ["r", "c"]);
+  const rowSum = compute("row_sum", [rows], ([i]) => reduce("sum", [sumAxis], tload(exps, [i!, sumAxis.variable])), [
+    "r",
+  ]);
+  const out = compute(
+    "softmax",
+    [rows, columns],
+    ([i, j]) => binary("div", tload(exps, [i!, j!]), tload(rowSum, [i!])),
+    ["r", "c"],
+  );
   const xData = randomValues(rows * columns, 6);
   const expected = new Float32Array(rows * columns);
   for (let i = 0; i < rows; i++) {
@@ -123,10 +168,18 @@ export function paddedConvFixture(channels: number, width: number): Fixture {
   });
   const channel = makeIterVar("rc", channels);
   const tap = makeIterVar("rk", 3);
-  const out = compute("conv", [width], ([o]) => {
-    const value: Expr = mul(tload(padded, [channel.variable, add(o!, tap.variable)]), tload(w, [channel.variable, tap.variable]));
-    return reduce("sum", [channel, tap], value);
-  }, ["ow"]);
+  const out = compute(
+    "conv",
+    [width],
+    ([o]) => {
+      const value: Expr = mul(
+        tload(padded, [channel.variable, add(o!, tap.variable)]),
+        tload(w, [channel.variable, tap.variable]),
+      );
+      return reduce("sum", [channel, tap], value);
+    },
+    ["ow"],
+  );
   const [xData, wData] = [randomValues(channels * width, 7), randomValues(channels * 3, 8)];
   const expected = new Float32Array(width);
   for (let o = 0; o < width; o++) {
@@ -140,10 +193,15 @@ export function paddedConvFixture(channels: number, width: number): Fixture {
     }
     expected[o] = sum;
   }
-  return fixture("conv1d", [
-    [x, xData],
-    [w, wData],
-  ], out, expected);
+  return fixture(
+    "conv1d",
+    [
+      [x, xData],
+      [w, wData],
+    ],
+    out,
+    expected,
+  );
 }
 
 export function assertClose(actual: ArrayLike<number>, expected: ArrayLike<number>, tolerance = 1e-5): void {

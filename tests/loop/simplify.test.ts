@@ -1,6 +1,22 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { type Expr, type Var, add, binary, compare, constant, div, int, makeVar, mul, rem, select, sub, unary, cast } from "../../src/te/expr.js";
+import {
+  type Expr,
+  type Var,
+  add,
+  binary,
+  compare,
+  constant,
+  div,
+  int,
+  makeVar,
+  mul,
+  rem,
+  select,
+  sub,
+  unary,
+  cast,
+} from "../../src/te/expr.js";
 import { simplifyExpr, simplifyStmt } from "../../src/loop/simplify.js";
 import { evaluate } from "../../src/loop/interpret-loop.js";
 import { printExpr, printStmt } from "../../src/loop/print-loop.js";
@@ -48,7 +64,11 @@ function randomIndexExpr(next: () => number, vars: readonly Var[], depth: number
 function check(expr: Expr, ranges: Map<Var, Interval>, environments: readonly Map<Var, number>[]): void {
   const simplified = simplifyExpr(expr, ranges);
   for (const env of environments) {
-    assert.equal(evaluate(simplified, env), evaluate(expr, env), `${printExpr(expr)}  ⇒  ${printExpr(simplified)} at ${[...env].map(([v, x]) => `${v.name}=${x}`)}`);
+    assert.equal(
+      evaluate(simplified, env),
+      evaluate(expr, env),
+      `${printExpr(expr)}  ⇒  ${printExpr(simplified)} at ${[...env].map(([v, x]) => `${v.name}=${x}`)}`,
+    );
   }
 }
 
@@ -56,10 +76,15 @@ test("simplifier rules are sound on random index expressions within loop ranges 
   const next = random(42);
   const vars = [makeVar("x"), makeVar("y"), makeVar("z")];
   const extents = [4, 7, 16];
-  const ranges = new Map<Var, Interval>(vars.map((variable, index) => [variable, { min: 0, max: extents[index]! - 1 }]));
+  const ranges = new Map<Var, Interval>(
+    vars.map((variable, index) => [variable, { min: 0, max: extents[index]! - 1 }]),
+  );
   for (let trial = 0; trial < 1500; trial++) {
     const expr = randomIndexExpr(next, vars, 4);
-    const environments = Array.from({ length: 12 }, () => new Map(vars.map((variable, index) => [variable, Math.floor(next() * extents[index]!)])));
+    const environments = Array.from(
+      { length: 12 },
+      () => new Map(vars.map((variable, index) => [variable, Math.floor(next() * extents[index]!)])),
+    );
     check(expr, ranges, environments);
   }
 });
@@ -67,7 +92,9 @@ test("simplifier rules are sound on random index expressions within loop ranges 
 test("simplifier rules without ranges are sound for any int32 values, wrap included (property)", () => {
   const next = random(7);
   const vars = [makeVar("p"), makeVar("q")];
-  const pick = (): number => [0, 1, -1, 2147483647, -2147483648, 65536, -7][Math.floor(next() * 7)]! + (next() < 0.5 ? 0 : Math.floor(next() * 2000) - 1000);
+  const pick = (): number =>
+    [0, 1, -1, 2147483647, -2147483648, 65536, -7][Math.floor(next() * 7)]! +
+    (next() < 0.5 ? 0 : Math.floor(next() * 2000) - 1000);
   for (let trial = 0; trial < 1500; trial++) {
     const expr = randomIndexExpr(next, vars, 4);
     const environments = Array.from({ length: 8 }, () => new Map(vars.map((variable) => [variable, pick() | 0])));
@@ -85,7 +112,10 @@ test("linear index expressions are canonical and fold constants", () => {
 
 test("(a*c + b) / c and % c simplify when 0 <= b < c is provable", () => {
   const [outer, inner] = [makeVar("o"), makeVar("n")];
-  const ranges = new Map<Var, Interval>([[outer, { min: 0, max: 9 }], [inner, { min: 0, max: 3 }]]);
+  const ranges = new Map<Var, Interval>([
+    [outer, { min: 0, max: 9 }],
+    [inner, { min: 0, max: 3 }],
+  ]);
   const index = add(mul(outer, int(4)), inner);
   assert.equal(simplifyExpr(div(index, int(4)), ranges), outer);
   assert.equal(simplifyExpr(rem(index, int(4)), ranges), inner);
@@ -98,8 +128,14 @@ test("constants fold with wasm semantics for every dtype", () => {
   assert.equal(simplifyExpr(div(int(-7), int(2))), int(-3));
   assert.equal(simplifyExpr(rem(int(-7), int(2))), int(-1));
   assert.equal(printExpr(simplifyExpr(div(int(1), int(0)))), "1 / 0", "a trap stays unfolded");
-  assert.equal(simplifyExpr(binary("add", constant(0.1, "float32"), constant(0.2, "float32"))), constant(Math.fround(Math.fround(0.1) + Math.fround(0.2)), "float32"));
-  assert.equal(simplifyExpr(binary("mul", constant(3n, "int64"), constant(1n << 62n, "int64"))), constant(BigInt.asIntN(64, 3n << 62n), "int64"));
+  assert.equal(
+    simplifyExpr(binary("add", constant(0.1, "float32"), constant(0.2, "float32"))),
+    constant(Math.fround(Math.fround(0.1) + Math.fround(0.2)), "float32"),
+  );
+  assert.equal(
+    simplifyExpr(binary("mul", constant(3n, "int64"), constant(1n << 62n, "int64"))),
+    constant(BigInt.asIntN(64, 3n << 62n), "int64"),
+  );
   assert.equal(simplifyExpr(binary("add", constant(250, "uint8"), constant(10, "uint8"))), constant(4, "uint8"));
   assert.equal(simplifyExpr(cast(constant(3.7, "float32"), "int32")), int(3));
   assert.equal(simplifyExpr(cast(constant(-1, "int32"), "uint32")), constant(4294967295, "uint32"));
@@ -120,11 +156,17 @@ test("identities keep float semantics exact", () => {
 test("min/max and compares decided by ranges; ifs with decided conditions and unit loops disappear", () => {
   const buffer = makeBuffer("out", "int32", 64, "global", 1);
   const [i, j] = [makeVar("i"), makeVar("j")];
-  const guarded = makeIf(compare("lt", add(mul(i, int(4)), j), int(64)), makeStore(buffer, add(mul(i, int(4)), j), binary("min", j, int(10))));
+  const guarded = makeIf(
+    compare("lt", add(mul(i, int(4)), j), int(64)),
+    makeStore(buffer, add(mul(i, int(4)), j), binary("min", j, int(10))),
+  );
   const nest = makeFor(i, 16, makeFor(j, 4, guarded));
   assert.equal(printStmt(simplifyStmt(nest)), "for i in 0..16 {\n  for j in 0..4 {\n    out[i * 4 + j] = j\n  }\n}");
   const unit = makeFor(i, 1, makeFor(j, 4, makeStore(buffer, add(i, j), j)));
   assert.equal(printStmt(simplifyStmt(unit)), "for j in 0..4 {\n  out[j] = j\n}");
-  assert.equal(printStmt(simplifyStmt(unit, { keepLoops: true })), "for i in 0..1 {\n  for j in 0..4 {\n    out[i + j] = j\n  }\n}");
+  assert.equal(
+    printStmt(simplifyStmt(unit, { keepLoops: true })),
+    "for i in 0..1 {\n  for j in 0..4 {\n    out[i + j] = j\n  }\n}",
+  );
   assert.equal(printStmt(simplifyStmt(makeFor(i, 0, makeStore(buffer, i, i)))), "{}");
 });

@@ -8,22 +8,39 @@ import { verifyKernel } from "../../src/loop/verify-loop.js";
 import { applySchedule } from "../../src/schedule/apply-schedule.js";
 import { scheduleKernel } from "../../src/schedule/finalize.js";
 import { Schedule, type ScheduleRecord } from "../../src/schedule/primitives.js";
-import { assertClose, elementwiseFixture, matmulFixture, paddedConvFixture, runOn, softmaxFixture, type Fixture } from "../loop/fixtures.js";
+import {
+  assertClose,
+  elementwiseFixture,
+  matmulFixture,
+  paddedConvFixture,
+  runOn,
+  softmaxFixture,
+  type Fixture,
+} from "../loop/fixtures.js";
 
 function checkSchedule(fixture: Fixture, records: readonly ScheduleRecord[], tolerance = 1e-5): string {
   const nest = fixture.lower();
   const scheduled = applySchedule(nest, records);
-  assertClose(runOn(fixture, (buffers) => interpretNest(scheduled, buffers)), fixture.expected, tolerance);
+  assertClose(
+    runOn(fixture, (buffers) => interpretNest(scheduled, buffers)),
+    fixture.expected,
+    tolerance,
+  );
   const kernel = scheduleKernel(nest, records);
   verifyKernel(kernel);
-  assertClose(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), fixture.expected, tolerance);
+  assertClose(
+    runOn(fixture, (buffers) => interpretKernel(kernel, buffers)),
+    fixture.expected,
+    tolerance,
+  );
   return printKernel(kernel);
 }
 
 function expectInvalid(fixture: Fixture, records: readonly ScheduleRecord[], pattern: RegExp): void {
   assert.throws(
     () => applySchedule(fixture.lower(), records),
-    (error: unknown) => error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE" && pattern.test(error.message),
+    (error: unknown) =>
+      error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE" && pattern.test(error.message),
   );
 }
 
@@ -46,7 +63,10 @@ test("fuse merges perfectly nested loops", () => {
 
 test("reorder permutes a perfect chain, moving split guards inward", () => {
   const fixture = elementwiseFixture(6, 10);
-  const records = new Schedule().split("j", 4).split("i", 4).reorder("j.outer", "i.outer", "j.inner", "i.inner").records;
+  const records = new Schedule()
+    .split("j", 4)
+    .split("i", 4)
+    .reorder("j.outer", "i.outer", "j.inner", "i.inner").records;
   const nest = applySchedule(fixture.lower(), records);
   assert.deepEqual([...collectLoops(nest.body).keys()], ["j.outer", "i.outer", "j.inner", "i.inner"]);
   checkSchedule(fixture, records);
@@ -77,7 +97,15 @@ test("vectorized output columns around the reduction keep a vector accumulator",
 
 test("unroll expands loops and jams reduction copies into one k loop", () => {
   const fixture = matmulFixture(4, 8, 3);
-  const text = checkSchedule(fixture, new Schedule().split("i", 2).split("j", 4).reorder("i.outer", "j.outer", "i.inner", "j.inner").vectorize("j.inner").unroll("i.inner").records);
+  const text = checkSchedule(
+    fixture,
+    new Schedule()
+      .split("i", 2)
+      .split("j", 4)
+      .reorder("i.outer", "j.outer", "i.inner", "j.inner")
+      .vectorize("j.inner")
+      .unroll("i.inner").records,
+  );
   assert.equal(text.match(/for k in/g)?.length, 1, text);
   assert.match(text, /acc_u1 = acc_u1 \+/);
   checkSchedule(fixture, new Schedule().unroll("k").records);
@@ -85,7 +113,12 @@ test("unroll expands loops and jams reduction copies into one k loop", () => {
 
 test("compute_at moves softmax's stages into the row loop and shrinks their buffers", () => {
   const fixture = softmaxFixture(5, 8);
-  const records = new Schedule().computeAt("row_sum", "r_2").computeAt("row_max", "r_2").parallel("r_2").split("c", 4).vectorize("c.inner").records;
+  const records = new Schedule()
+    .computeAt("row_sum", "r_2")
+    .computeAt("row_max", "r_2")
+    .parallel("r_2")
+    .split("c", 4)
+    .vectorize("c.inner").records;
   const text = checkSchedule(fixture, records);
   assert.match(text, /row_max: float32\[5\] scratch/);
   assert.match(text, /tasks=5/);
@@ -110,7 +143,11 @@ test("illegal schedules throw E_INVALID_SCHEDULE naming the primitive and loop",
   expectInvalid(matmul, new Schedule().split("j", 4).split("j", 2).records, /split 'j': no loop/);
   expectInvalid(matmul, new Schedule().split("j", 0).records, /factor 0/);
   const softmax = softmaxFixture(4, 8);
-  expectInvalid(softmax, new Schedule().computeAt("row_max", "r_2").records, /compute_at 'row_max' at 'r_2': the buffer is also read outside/);
+  expectInvalid(
+    softmax,
+    new Schedule().computeAt("row_max", "r_2").records,
+    /compute_at 'row_max' at 'r_2': the buffer is also read outside/,
+  );
   expectInvalid(softmax, new Schedule().computeAt("row_sum", "c").records, /same domain/);
   expectInvalid(softmax, new Schedule().computeAt("nothing", "r_2").records, /no stage/);
   expectInvalid(softmax, new Schedule().parallel("r").records, /not the kernel's only outermost statement/);

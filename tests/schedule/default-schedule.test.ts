@@ -7,14 +7,28 @@ import { defaultSchedule } from "../../src/schedule/default-schedule.js";
 import { scheduleKernel } from "../../src/schedule/finalize.js";
 import { printSchedule } from "../../src/schedule/primitives.js";
 import type { PatternKind } from "../../src/te/op.js";
-import { assertClose, elementwiseFixture, matmulFixture, paddedConvFixture, runOn, softmaxFixture, type Fixture } from "../loop/fixtures.js";
+import {
+  assertClose,
+  elementwiseFixture,
+  matmulFixture,
+  paddedConvFixture,
+  runOn,
+  softmaxFixture,
+  type Fixture,
+} from "../loop/fixtures.js";
 
 function compile(fixture: Fixture, pattern: PatternKind): { text: string; taskExtent: number } {
   const nest = fixture.lower();
   const records = defaultSchedule(nest, pattern);
-  const kernel = scheduleKernel(nest, records, (pass, body) => assert.deepEqual(stmtProblems(body), [], `after ${pass}`));
+  const kernel = scheduleKernel(nest, records, (pass, body) =>
+    assert.deepEqual(stmtProblems(body), [], `after ${pass}`),
+  );
   verifyKernel(kernel);
-  assertClose(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), fixture.expected, 1e-5);
+  assertClose(
+    runOn(fixture, (buffers) => interpretKernel(kernel, buffers)),
+    fixture.expected,
+    1e-5,
+  );
   return { text: `${printSchedule(records)}\n${printKernel(kernel)}`, taskExtent: kernel.taskExtent };
 }
 

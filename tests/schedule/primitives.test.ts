@@ -46,7 +46,11 @@ test("printSchedule shows one primitive per line with the loops it creates", () 
 
 test("malformed schedule JSON throws E_INVALID_SCHEDULE", () => {
   const invalid = (text: string, pattern: RegExp): void =>
-    assert.throws(() => scheduleFromJson(text), (error: unknown) => error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE" && pattern.test(error.message));
+    assert.throws(
+      () => scheduleFromJson(text),
+      (error: unknown) =>
+        error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE" && pattern.test(error.message),
+    );
   invalid("{", /not JSON/);
   invalid('{"kind":"split"}', /array/);
   invalid('[{"kind":"spilt","loop":"i","factor":4}]', /unknown kind "spilt"/);

@@ -5,8 +5,25 @@ import { type LoopNest, collectLoops, isReductionLoop } from "../../src/loop/nes
 import { verifyKernel } from "../../src/loop/verify-loop.js";
 import { applyRecord } from "../../src/schedule/apply-schedule.js";
 import { scheduleKernel } from "../../src/schedule/finalize.js";
-import { type ScheduleRecord, fuse, parallel, printSchedule, reorder, split, unroll, vectorize } from "../../src/schedule/primitives.js";
-import { assertClose, elementwiseFixture, matmulFixture, paddedConvFixture, runOn, softmaxFixture, type Fixture } from "../loop/fixtures.js";
+import {
+  type ScheduleRecord,
+  fuse,
+  parallel,
+  printSchedule,
+  reorder,
+  split,
+  unroll,
+  vectorize,
+} from "../../src/schedule/primitives.js";
+import {
+  assertClose,
+  elementwiseFixture,
+  matmulFixture,
+  paddedConvFixture,
+  runOn,
+  softmaxFixture,
+  type Fixture,
+} from "../loop/fixtures.js";
 
 function random(seed: number): () => number {
   let state = seed;
@@ -39,7 +56,11 @@ function candidate(nest: LoopNest, next: () => number): ScheduleRecord | null {
   }
 }
 
-function randomLegalSchedule(fixture: Fixture, next: () => number, length: number): { nest: LoopNest; records: ScheduleRecord[] } {
+function randomLegalSchedule(
+  fixture: Fixture,
+  next: () => number,
+  length: number,
+): { nest: LoopNest; records: ScheduleRecord[] } {
   const nest = fixture.lower();
   let current = nest;
   const records: ScheduleRecord[] = [];
@@ -54,7 +75,8 @@ function randomLegalSchedule(fixture: Fixture, next: () => number, length: numbe
     }
   }
   const root = current.body;
-  if (root.kind === "for" && next() < 0.7 && !isReductionLoop(current, root.loopVar.name)) records.push(parallel(root.loopVar.name));
+  if (root.kind === "for" && next() < 0.7 && !isReductionLoop(current, root.loopVar.name))
+    records.push(parallel(root.loopVar.name));
   return { nest, records };
 }
 
@@ -66,7 +88,11 @@ function checkRandomSchedules(make: () => Fixture, seed: number, trials: number)
     try {
       const kernel = scheduleKernel(nest, records);
       verifyKernel(kernel);
-      assertClose(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), fixture.expected, 1e-4);
+      assertClose(
+        runOn(fixture, (buffers) => interpretKernel(kernel, buffers)),
+        fixture.expected,
+        1e-4,
+      );
     } catch (error) {
       throw new Error(`schedule:\n${printSchedule(records)}\n${(error as Error).stack}`);
     }
