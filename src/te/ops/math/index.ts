@@ -9,6 +9,7 @@ import { CAST_CLIP_OPS } from "./cast-clip.js";
 import { COMPARE_LOGIC_OPS } from "./compare-logic.js";
 import { CUMSUM_OPS } from "./cumsum.js";
 import { NORMALIZATION_OPS } from "./normalization.js";
+import { QUANTIZE_OPS } from "./quantize.js";
 import { REDUCE_OPS } from "./reduce.js";
 import { SOFTMAX_OPS } from "./softmax.js";
 import { UNARY_OPS } from "./unary.js";
@@ -23,4 +24,5 @@ export const MATH_OPS: Record<string, OpDefinition> = {
   ...SOFTMAX_OPS,
   ...NORMALIZATION_OPS,
   ...CUMSUM_OPS,
+  ...QUANTIZE_OPS,
 };

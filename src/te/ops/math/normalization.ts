@@ -7,7 +7,7 @@
  * and still one reduction stage each.
  */
 import { dtypeFromOnnx, type DType } from "../../../support/dtype.js";
-import { type Expr, binary, cast, compare, select, tload, unary } from "../../expr.js";
+import { type Expr, binary, cast, compare, int, makeIterVar, reduce, select, tload, unary } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition, PatternKind } from "../../op.js";
 import { broadcastLoad, broadcastShapes, normalizeAxis, shapeError, unsupported } from "../../builders.js";
@@ -268,10 +268,47 @@ const meanVarianceNormalization: OpDefinition = {
   },
 };
 
+/**
+ * LRN across channels: y = x / (bias + alpha/size · Σ x[c′]²)^beta over the
+ * window c′ ∈ [c − ⌊(size−1)/2⌋, c + ⌈(size−1)/2⌉]; channels outside X
+ * contribute 0 (their loads are clamped into bounds and not selected).
+ */
+const localResponseNormalization: OpDefinition = {
+  pattern: reductionPattern,
+  build(context) {
+    const x = requireInput(context, 0);
+    checkChannelInput(context, x);
+    const size = context.attributes.int("size");
+    if (size < 1) throw invalidModel(context, `size ${size} must be positive`);
+    const alpha = context.attributes.float("alpha", 1e-4);
+    const beta = typed(context.attributes.float("beta", 0.75), x.dtype);
+    const bias = typed(context.attributes.float("bias", 1), x.dtype);
+    const channels = x.shape[1]!;
+    const before = Math.floor((size - 1) / 2);
+    return [
+      compute(outputName(context), x.shape, (indices) => {
+        const offset = makeIterVar("rk", size);
+        const channel = binary("add", indices[1]!, binary("sub", offset.variable, int(before)));
+        const inside = binary("and", compare("ge", channel, int(0)), compare("lt", channel, int(channels)));
+        const clamped = binary("min", binary("max", channel, int(0)), int(channels - 1));
+        const neighbour = tload(
+          x,
+          indices.map((index, dim) => (dim === 1 ? clamped : index)),
+        );
+        const square = select(inside, mul(neighbour, neighbour), typed(0, x.dtype));
+        const sum = reduce("sum", [offset], square);
+        const denominator = binary("pow", add(bias, mul(typed(alpha / size, x.dtype), sum)), beta);
+        return div(tload(x, indices), denominator);
+      }),
+    ];
+  },
+};
+
 export const NORMALIZATION_OPS: Record<string, OpDefinition> = {
   LayerNormalization: layerNormalization,
   BatchNormalization: batchNormalization,
   InstanceNormalization: instanceNormalization,
   LpNormalization: lpNormalization,
   MeanVarianceNormalization: meanVarianceNormalization,
+  LRN: localResponseNormalization,
 };
