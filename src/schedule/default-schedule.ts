@@ -81,8 +81,8 @@ class ScheduleBuilder {
   /** The leading perfectly nested spatial loops of the last top-level statement. */
   outputChain(): For[] {
     const chain: For[] = [];
-    let current = this.statements[this.statements.length - 1]!;
-    while (current.kind === "for" && !this.isReduction(current)) {
+    let current: Stmt | undefined = this.statements[this.statements.length - 1];
+    while (current !== undefined && current.kind === "for" && !this.isReduction(current)) {
       chain.push(current);
       current = current.body;
     }

@@ -61,3 +61,14 @@ test("padded convolution: vectorized output width with unrolled small reductions
   assert.match(text, /conv\[ramp\(/);
   compile(paddedConvFixture(5, 7), "out-fusable");
 });
+
+test("an empty output (a zero-sized dim) lowers to an empty kernel under every default schedule", () => {
+  for (const pattern of ["elementwise", "reduction", "out-fusable", "injective"] as const) {
+    const fixture = elementwiseFixture(0, 4);
+    const nest = fixture.lower();
+    const kernel = scheduleKernel(nest, defaultSchedule(nest, pattern));
+    verifyKernel(kernel);
+    assert.equal(kernel.taskExtent, 1);
+    assert.deepEqual(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), new Float32Array(0));
+  }
+});
