@@ -27,8 +27,9 @@ export class FunctionBuilder {
 
   /** Declares a new local and returns its index. */
   addLocal(name: string, type: ValueType): number {
-    let unique = name.replace(/[^A-Za-z0-9_.]/g, "_") || "local";
-    for (let suffix = 1; this.usedNames.has(unique); suffix++) unique = `${name}_${suffix}`;
+    const base = name.replace(/[^A-Za-z0-9_.]/g, "_") || "local";
+    let unique = base;
+    for (let suffix = 1; this.usedNames.has(unique); suffix++) unique = `${base}_${suffix}`;
     this.usedNames.add(unique);
     this.types.push(type);
     this.names.push(unique);

@@ -38,11 +38,24 @@ type BitsBinary = "and" | "or" | "xor" | "add" | "sub";
 /** 1.5 * 2^52: adding it to a float integer below 2^51 puts that integer in the low mantissa bits. */
 export const ROUNDING_MAGIC = 6755399441055744;
 
+/**
+ * "double": results within ~1e-15 relative (the f64 helpers). "single":
+ * enough for float32 results (~1e-9 relative before rounding to f32), with
+ * shorter polynomials; used by the f64x2 cores behind the f32x4 helpers.
+ */
+export type Precision = "double" | "single";
+
 export class MathBuilder {
   constructor(
     readonly flavor: Flavor,
     readonly builder: FunctionBuilder,
+    readonly precision: Precision = "double",
   ) {}
+
+  /** The first `double` (or, in single precision, `single`) entries of `coefficients`. */
+  terms(coefficients: readonly number[], single: number): readonly number[] {
+    return this.precision === "double" ? coefficients : coefficients.slice(0, single);
+  }
 
   private get vector(): boolean {
     return this.flavor === "f64x2";

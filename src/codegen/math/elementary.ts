@@ -41,7 +41,7 @@ export function expOf(m: MathBuilder, input: Value): Value {
   const x = m.let(m.min(m.max(input, m.c(-746)), m.c(710)), "x");
   const n = m.let(m.nearest(m.mul(x, m.c(LOG2E))), "n");
   const r = m.let(m.sub(m.sub(x, m.mul(n, m.c(LN2_HI))), m.mul(n, m.c(LN2_LO))), "r");
-  const p = m.horner(r, EXP_COEFFICIENTS);
+  const p = m.horner(r, m.terms(EXP_COEFFICIENTS, 9));
   const half = m.let(m.floor(m.mul(n, m.c(0.5))), "half");
   return m.mul(m.mul(p, m.pow2(half)), m.pow2(m.sub(n, half)));
 }
@@ -49,7 +49,7 @@ export function expOf(m: MathBuilder, input: Value): Value {
 /** e^x - 1 without cancellation near 0. */
 export function expm1Of(m: MathBuilder, input: Value): Value {
   const x = m.let(input, "x");
-  const series = m.mul(x, m.horner(x, EXPM1_COEFFICIENTS));
+  const series = m.mul(x, m.horner(x, m.terms(EXPM1_COEFFICIENTS, 9)));
   const direct = m.sub(expOf(m, x), m.c(1));
   return m.select(m.lt(m.abs(x), m.c(0.34657359027997264)), series, direct);
 }
@@ -72,7 +72,7 @@ export function logOf(m: MathBuilder, input: Value): Value {
   const s = m.let(m.div(f, m.add(m.c(2), f)), "s");
   const z = m.let(m.mul(s, s), "z");
   const hfsq = m.let(m.mul(m.mul(m.c(0.5), f), f), "hfsq");
-  const series = m.mul(z, m.horner(z, LOG_COEFFICIENTS));
+  const series = m.mul(z, m.horner(z, m.terms(LOG_COEFFICIENTS, 5)));
   const correction = m.add(m.mul(s, m.add(hfsq, series)), m.mul(k, m.c(LN2_LO)));
   const result = m.sub(m.mul(k, m.c(LN2_HI)), m.sub(m.sub(hfsq, correction), f));
   const withInfinity = m.select(m.eq(x, m.c(Infinity)), m.c(Infinity), result);

@@ -74,7 +74,8 @@ function coreFunction(name: string, fn: FloatMathFunction, flavor: Flavor, arity
   const type: ValueType = flavor === "f64" ? "f64" : "v128";
   const params = ["x", "y"].slice(0, arity).map((param) => ({ name: param, type }));
   const builder = new FunctionBuilder(name, params, [type]);
-  const m = new MathBuilder(flavor, builder);
+  // The f64x2 cores exist only for the f32x4 helpers: single precision suffices.
+  const m = new MathBuilder(flavor, builder, flavor === "f64x2" ? "single" : "double");
   const x = m.local(0, "float");
   let result: Value;
   if (fn === "pow") result = powOf(m, x, m.local(1, "float"));

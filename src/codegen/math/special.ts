@@ -29,7 +29,7 @@ export function erfOf(m: MathBuilder, input: Value): Value {
   const x = m.let(input, "x");
   const a = m.let(m.abs(x), "a");
   const z = m.let(m.mul(a, a), "z");
-  const series = m.mul(a, m.horner(z, ERF_COEFFICIENTS));
+  const series = m.mul(a, m.horner(z, m.terms(ERF_COEFFICIENTS, 27)));
   const tail = m.sub(m.c(1), erfcTail(m, a, z));
   return m.copysign(m.select(m.lt(a, m.c(SWITCH_POINT)), series, tail), x);
 }
@@ -42,7 +42,8 @@ function erfcTail(m: MathBuilder, a: Value, z: Value): Value {
   let previousB = m.c(0);
   let currentA = clamped;
   let currentB = m.c(1);
-  for (let k = 1; k <= CONTINUED_FRACTION_DEPTH; k++) {
+  const depth = m.precision === "double" ? CONTINUED_FRACTION_DEPTH : 14;
+  for (let k = 1; k <= depth; k++) {
     const nextA = m.let(m.add(m.mul(clamped, currentA), m.mul(m.c(k / 2), previousA)), "ka");
     const nextB = m.let(m.add(m.mul(clamped, currentB), m.mul(m.c(k / 2), previousB)), "kb");
     previousA = currentA;

@@ -73,12 +73,12 @@ function reduce(m: MathBuilder, x: Value): Reduced {
 }
 
 function sinPolynomial(m: MathBuilder, reduced: Reduced): Value {
-  return m.add(reduced.r, m.mul(m.mul(reduced.r, reduced.z), m.horner(reduced.z, SIN_COEFFICIENTS)));
+  return m.add(reduced.r, m.mul(m.mul(reduced.r, reduced.z), m.horner(reduced.z, m.terms(SIN_COEFFICIENTS, 5))));
 }
 
 function cosPolynomial(m: MathBuilder, reduced: Reduced): Value {
   const z = reduced.z;
-  return m.add(m.sub(m.c(1), m.mul(m.c(0.5), z)), m.mul(m.mul(z, z), m.horner(z, COS_COEFFICIENTS)));
+  return m.add(m.sub(m.c(1), m.mul(m.c(0.5), z)), m.mul(m.mul(z, z), m.horner(z, m.terms(COS_COEFFICIENTS, 5))));
 }
 
 /** sin(x) (quarterTurns 0) or cos(x) = sin(x + pi/2) (quarterTurns 1). */
@@ -116,7 +116,7 @@ function atanNonNegative(m: MathBuilder, input: Value): Value {
   const shifted = m.let(m.gt(b, m.c(0.41421356237309503)), "shifted");
   const t = m.let(m.select(shifted, m.div(m.sub(b, m.c(1)), m.add(b, m.c(1))), b), "t");
   const z = m.let(m.mul(t, t), "z");
-  const series = m.add(t, m.mul(m.mul(t, z), m.horner(z, ATAN_COEFFICIENTS)));
+  const series = m.add(t, m.mul(m.mul(t, z), m.horner(z, m.terms(ATAN_COEFFICIENTS, 12))));
   const reducedResult = m.let(m.add(m.select(shifted, m.c(Math.PI / 4), m.c(0)), series), "atan_b");
   return m.select(inverted, m.sub(m.c(Math.PI / 2), reducedResult), reducedResult);
 }
