@@ -26,7 +26,10 @@ export interface AssembledPlan {
   readonly addressOf: (buffer: Buffer) => number;
 }
 
-export function assemblePlan(lowered: LoweredModel, options: { modelName: string; relaxedSimd: boolean }): AssembledPlan {
+export function assemblePlan(
+  lowered: LoweredModel,
+  options: { modelName: string; relaxedSimd: boolean; threads: boolean },
+): AssembledPlan {
   const { graph } = lowered;
   const viewSources = collectViewSources(lowered.fused.groups);
   const rootOf = (value: Value): Value => {
@@ -90,7 +93,7 @@ export function assemblePlan(lowered: LoweredModel, options: { modelName: string
         flops: step.kernel.flops,
       }),
     ),
-    features: { simd: true, relaxedSimd: options.relaxedSimd, threads: false },
+    features: { simd: true, relaxedSimd: options.relaxedSimd, threads: options.threads },
   };
   return { plan, weights: weightLayout.bytes, addressOf };
 }

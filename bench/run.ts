@@ -1,0 +1,86 @@
+/**
+ * `npm run bench`: Tessera vs onnxruntime-web (wasm) vs onnxruntime-node on
+ * the shared models, at 1 and 2 threads, each measurement in a fresh process,
+ * one after another. Prints median ms, speedups over ORT-web, GFLOP/s and the
+ * geomean speedup, plus compile time, first-inference time and wasm code size.
+ *
+ *   npm run bench [-- --models a,b] [-- --threads 1,2] [-- --runtimes tessera,ort-web,ort-node]
+ */
+import { execFileSync } from "node:child_process";
+import { existsSync, readFileSync } from "node:fs";
+import { join, resolve } from "node:path";
+
+const MODELS_DIR = process.env.TESSERA_MODELS_DIR ?? resolve("../shared/models");
+
+interface Measurement {
+  readonly kind: string;
+  readonly threads: number;
+  readonly medianMs: number;
+  readonly firstMs: number;
+  readonly compileMs: number;
+  readonly codeBytes?: number;
+  readonly error?: string;
+}
+
+function option(name: string, fallback: string): string[] {
+  const index = process.argv.indexOf(`--${name}`);
+  return (index >= 0 ? process.argv[index + 1]! : fallback).split(",").filter((item) => item !== "");
+}
+
+function measure(kind: string, modelPath: string, threads: number, inputs: unknown): Measurement {
+  const output = execFileSync(process.execPath, ["--import", "tsx", "bench/worker.ts", kind, modelPath, String(threads), JSON.stringify(inputs)], {
+    encoding: "utf8",
+    stdio: ["ignore", "pipe", "inherit"],
+  });
+  const line = output.trim().split("\n").pop()!;
+  return { kind, threads, ...(JSON.parse(line) as Omit<Measurement, "kind" | "threads">) };
+}
+
+function main(): void {
+  if (!existsSync(join(MODELS_DIR, "MANIFEST.json"))) {
+    console.log(`no models at ${MODELS_DIR}; set TESSERA_MODELS_DIR`);
+    return;
+  }
+  const manifest = JSON.parse(readFileSync(join(MODELS_DIR, "MANIFEST.json"), "utf8")).models as Record<
+    string,
+    { file: string; gflop: number; inputs: { name: string; dtype: string; shape: number[]; data: string }[] }
+  >;
+  const models = option("models", Object.keys(manifest).join(","));
+  const threadCounts = option("threads", "1,2").map(Number);
+  const runtimes = option("runtimes", "tessera,ort-web,ort-node");
+  const rows: string[] = ["| model | threads | " + runtimes.map((r) => `${r} ms`).join(" | ") + " | vs ort-web | Tessera GFLOP/s | compile ms | first run ms | wasm code KB |"];
+  rows.push("|" + " --- |".repeat(6 + runtimes.length));
+  const speedups = new Map<number, number[]>();
+  for (const name of models) {
+    const entry = manifest[name]!;
+    const inputs = entry.inputs.map((input) => ({
+      name: input.name,
+      dtype: input.dtype === "float" ? "float32" : input.dtype,
+      shape: input.shape,
+      file: join(MODELS_DIR, input.data),
+    }));
+    for (const threads of threadCounts) {
+      const results = new Map(runtimes.map((kind) => [kind, measure(kind, join(MODELS_DIR, entry.file), threads, inputs)]));
+      const tessera = results.get("tessera");
+      const web = results.get("ort-web");
+      const ratio = tessera?.medianMs !== undefined && web?.medianMs !== undefined ? web.medianMs / tessera.medianMs : NaN;
+      if (Number.isFinite(ratio)) speedups.set(threads, [...(speedups.get(threads) ?? []), ratio]);
+      const cells = runtimes.map((kind) => {
+        const result = results.get(kind)!;
+        return result.error !== undefined ? `error: ${result.error}` : result.medianMs.toFixed(2);
+      });
+      const gflops = tessera?.medianMs ? (entry.gflop / (tessera.medianMs / 1000)).toFixed(1) : "-";
+      rows.push(
+        `| ${name} | ${threads} | ${cells.join(" | ")} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + "×" : "-"} | ${gflops} | ${tessera?.compileMs?.toFixed(0) ?? "-"} | ${tessera?.firstMs?.toFixed(1) ?? "-"} | ${tessera?.codeBytes !== undefined ? (tessera.codeBytes / 1024).toFixed(0) : "-"} |`,
+      );
+      console.log(rows[rows.length - 1]);
+    }
+  }
+  console.log("\n" + rows.join("\n"));
+  for (const [threads, values] of speedups) {
+    const geomean = Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
+    console.log(`geomean speedup over ort-web at ${threads} thread(s): ${geomean.toFixed(2)}×`);
+  }
+}
+
+main();
