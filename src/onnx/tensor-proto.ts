@@ -74,11 +74,9 @@ function fromRawBytes(dtype: DType, bytes: Uint8Array, count: number, where: str
   if (bytes.length !== expected) {
     throw new TesseraError("E_INVALID_MODEL", `${where} has ${bytes.length} bytes of data, expected ${expected}`);
   }
-  const copy = new Uint8Array(expected);
-  copy.set(bytes);
-  if (dtype === "bool") return copy.map((byte) => (byte === 0 ? 0 : 1));
+  if (dtype === "bool") return Uint8Array.from(bytes, (byte) => (byte === 0 ? 0 : 1));
   const array = allocateTypedArray(dtype, count);
-  new Uint8Array(array.buffer, array.byteOffset, expected).set(copy);
+  new Uint8Array(array.buffer, array.byteOffset, expected).set(bytes);
   return array;
 }
 

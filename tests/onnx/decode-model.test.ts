@@ -57,6 +57,11 @@ test("random byte flips never crash, hang or throw anything but a TesseraError",
       corrupt[Math.floor(random() * corrupt.length)] = Math.floor(random() * 256);
     }
     try {
+      decodeModel(corrupt);
+    } catch (error) {
+      assert.ok(error instanceof TesseraError && error.code === "E_CORRUPT_MODEL", `trial ${trial}: ${String(error)}`);
+    }
+    try {
       importModel(corrupt);
     } catch (error) {
       assert.ok(error instanceof TesseraError, `trial ${trial}: ${String(error)}`);
