@@ -38,17 +38,17 @@ test("field numbers follow onnx.proto: ir_version is field 1, graph field 7, ops
   assert.ok(graphTag > 0 && opsetTag > graphTag, "graph precedes opset_import, in field-number order");
 });
 
-test("every truncation of a model is E_CORRUPT_MODEL", () => {
+test("every truncation of a model is E_CORRUPT_MODEL", { timeout: 30_000 }, () => {
   const bytes = smallModel();
   for (let length = 0; length < bytes.length; length++) {
     assert.throws(() => decodeModel(bytes.subarray(0, length)), tesseraError("E_CORRUPT_MODEL"), `length ${length}`);
   }
 });
 
-test("random byte flips never crash, hang or throw anything but a TesseraError", () => {
+// The timeout is the hang guard: 3000 decodes of a small model take well under a second.
+test("random byte flips never crash, hang or throw anything but a TesseraError", { timeout: 30_000 }, () => {
   const bytes = smallModel();
   const random = seededRandom(7);
-  const started = Date.now();
   let rejected = 0;
   for (let trial = 0; trial < 3000; trial++) {
     const corrupt = bytes.slice();
@@ -69,10 +69,9 @@ test("random byte flips never crash, hang or throw anything but a TesseraError",
     }
   }
   assert.ok(rejected > 100, `most corruptions are detected (${rejected})`);
-  assert.ok(Date.now() - started < 20_000, "bounded time");
 });
 
-test("garbage and non-protobuf inputs are E_CORRUPT_MODEL", () => {
+test("garbage and non-protobuf inputs are E_CORRUPT_MODEL", { timeout: 30_000 }, () => {
   const random = seededRandom(11);
   const inputs: Uint8Array[] = [
     new Uint8Array(0),
