@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { attr } from "../../../src/graph/builder.js";
 import { TesseraError } from "../../../src/support/errors.js";
 import { MATH_OPS } from "../../../src/te/ops/math/index.js";
-import { assertClose, buildContext, f32, runOp, run1 } from "./math-helpers.js";
+import { assertClose, buildContext, f32, runOp, run1, tensor } from "./math-helpers.js";
 
 const mean = (values: readonly number[]) => values.reduce((a, b) => a + b, 0) / values.length;
 const variance = (values: readonly number[]) => mean(values.map((v) => (v - mean(values)) ** 2));
@@ -108,4 +108,32 @@ test("MeanVarianceNormalization over the given axes", () => {
     return slice.map((v) => (v - mean(slice)) / (Math.sqrt(variance(slice)) + 1e-9));
   });
   assertClose(result.values, expected, 1e-5);
+});
+
+test("NegativeLogLikelihoodLoss: weights, ignore_index and reductions", () => {
+  const input = f32([2, 3], [-1, -2, -3, -4, -5, -6]);
+  const target = tensor("int64", [2], [2n, 0n]);
+  const weight = f32([3], [1, 2, 0.5]);
+  assert.deepEqual(
+    run1("NegativeLogLikelihoodLoss", [input, target], { reduction: attr.string("none") }).values,
+    [3, 4],
+  );
+  assert.deepEqual(run1("NegativeLogLikelihoodLoss", [input, target], { reduction: attr.string("sum") }).values, [7]);
+  assert.deepEqual(run1("NegativeLogLikelihoodLoss", [input, target]).values, [3.5]);
+  assertClose(run1("NegativeLogLikelihoodLoss", [input, target, weight]).values, [(3 * 0.5 + 4 * 1) / 1.5]);
+  const ignoring = tensor("int64", [2], [-1n, 1n]);
+  const result = run1("NegativeLogLikelihoodLoss", [input, ignoring], { ignore_index: attr.int(-1) });
+  assert.deepEqual(result, { shape: [], dtype: "float32", values: [5] });
+});
+
+test("SoftmaxCrossEntropyLoss applies NLL to log_softmax and can output it", () => {
+  const scores = [1, 2, 3, 0, 0, 0];
+  const run = runOp("SoftmaxCrossEntropyLoss", [f32([2, 3], scores), tensor("int32", [2], [2, 1])], {}, { outputs: 2 });
+  const logSoftmax = [0, 1].flatMap((row) => {
+    const slice = scores.slice(row * 3, row * 3 + 3);
+    const total = Math.log(slice.reduce((a, b) => a + Math.exp(b), 0));
+    return slice.map((v) => v - total);
+  });
+  assertClose([...run.results[1]!.data], logSoftmax, 1e-6);
+  assertClose([...run.results[0]!.data], [-(logSoftmax[2]! + logSoftmax[4]!) / 2], 1e-6);
 });

@@ -8,6 +8,7 @@ import { BINARY_OPS } from "./binary.js";
 import { CAST_CLIP_OPS } from "./cast-clip.js";
 import { COMPARE_LOGIC_OPS } from "./compare-logic.js";
 import { CUMSUM_OPS } from "./cumsum.js";
+import { LOSS_OPS } from "./loss.js";
 import { NORMALIZATION_OPS } from "./normalization.js";
 import { QUANTIZE_OPS } from "./quantize.js";
 import { REDUCE_OPS } from "./reduce.js";
@@ -25,4 +26,5 @@ export const MATH_OPS: Record<string, OpDefinition> = {
   ...NORMALIZATION_OPS,
   ...CUMSUM_OPS,
   ...QUANTIZE_OPS,
+  ...LOSS_OPS,
 };
