@@ -3,7 +3,7 @@ import assert from "node:assert/strict";
 import { attr } from "../../../src/graph/builder.js";
 import { TesseraError } from "../../../src/support/errors.js";
 import { MATH_OPS } from "../../../src/te/ops/math/index.js";
-import { assertClose, buildContext, constantOf, f32, i64, run1, tensor } from "./math-helpers.js";
+import { assertClose, buildContext, constantOf, f32, i64, run1, runOp, tensor } from "./math-helpers.js";
 
 /** A JS reference reduction of a row-major tensor over `axes`. */
 function referenceReduce(
@@ -172,5 +172,32 @@ test("CumSum: axis from a constant input, exclusive and reverse", () => {
   assert.throws(
     () => run1("CumSum", [input, i64([], [1])]),
     (error: unknown) => (error as TesseraError).code === "E_DYNAMIC_SHAPE",
+  );
+});
+
+test("TopK returns sorted values and indices, ties in index order", () => {
+  const input = f32([2, 4], [1, 3, 3, 2, -1, -0.5, 7, -1]);
+  const k = constantOf(i64([1], [3]));
+  const run = runOp("TopK", [input, k], {}, { outputs: 2 });
+  assert.deepEqual([...run.results[0]!.data], [3, 3, 2, 7, -0.5, -1]);
+  assert.deepEqual([...run.results[1]!.data], [1n, 2n, 3n, 2n, 1n, 0n]);
+  const smallest = runOp(
+    "TopK",
+    [input, constantOf(i64([1], [2]))],
+    { largest: attr.int(0), axis: attr.int(0) },
+    { outputs: 2 },
+  );
+  assert.deepEqual(smallest.results[0]!.shape, [2, 4]);
+  assert.deepEqual([...smallest.results[1]!.data], [1n, 1n, 0n, 1n, 0n, 0n, 1n, 0n]);
+  assert.deepEqual(
+    [
+      ...runOp("TopK", [tensor("int32", [3], [5, 9, 1]), constantOf(i64([1], [1]))], {}, { outputs: 2 }).results[0]!
+        .data,
+    ],
+    [9],
+  );
+  assert.throws(
+    () => runOp("TopK", [input, constantOf(i64([1], [5]))], {}, { outputs: 2 }),
+    (error: unknown) => (error as TesseraError).code === "E_INVALID_MODEL",
   );
 });

@@ -13,6 +13,7 @@ import { NORMALIZATION_OPS } from "./normalization.js";
 import { QUANTIZE_OPS } from "./quantize.js";
 import { REDUCE_OPS } from "./reduce.js";
 import { SOFTMAX_OPS } from "./softmax.js";
+import { TOPK_OPS } from "./topk.js";
 import { UNARY_OPS } from "./unary.js";
 
 export const MATH_OPS: Record<string, OpDefinition> = {
@@ -27,4 +28,5 @@ export const MATH_OPS: Record<string, OpDefinition> = {
   ...CUMSUM_OPS,
   ...QUANTIZE_OPS,
   ...LOSS_OPS,
+  ...TOPK_OPS,
 };
