@@ -93,6 +93,18 @@ test("parameterized activations read their attributes", () => {
     expectFloat32((v) => (v < -1 ? v + 0.5 : v > 1 ? v - 0.5 : 0)),
   );
   assert.equal(run1("Softplus", [f32([1], [100])]).values[0], 100);
+  assertClose(
+    values("Gelu"),
+    expectFloat32((v) => 0.5 * v * (1 + erf(v / Math.SQRT2))),
+    1e-5,
+  );
+  const tanhGelu = (v: number) => 0.5 * v * (1 + Math.tanh(Math.sqrt(2 / Math.PI) * (v + 0.044715 * v ** 3)));
+  assertClose(values("Gelu", { approximate: attr.string("tanh") }), expectFloat32(tanhGelu), 1e-5);
+  assertClose(
+    values("Mish"),
+    expectFloat32((v) => v * Math.tanh(Math.log(1 + Math.exp(v)))),
+    1e-5,
+  );
 });
 
 test("predicates and logical/bitwise unary ops", () => {

@@ -5,6 +5,7 @@
  */
 import { type Expr, binary, compare, select, unary } from "../../expr.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
+import { unsupported } from "../../builders.js";
 import { FLOAT_TYPES, NUMERIC_TYPES, SIGNED_NUMERIC_TYPES, typed } from "./common.js";
 import { unaryOpDefinition } from "./unary.js";
 
@@ -79,6 +80,20 @@ function shrink(x: Expr, context: OpBuildContext): Expr {
   return select(compare("lt", x, typed(-lambd, x.dtype)), add(x, bias), above);
 }
 
+/** Gelu: x·Φ(x) with Φ(x) = (1 + erf(x/√2))/2, or its tanh approximation (approximate="tanh"). */
+function gelu(x: Expr, context: OpBuildContext): Expr {
+  const approximate = context.attributes.string("approximate", "none");
+  const half = typed(0.5, x.dtype);
+  const one = typed(1, x.dtype);
+  if (approximate === "none") {
+    return mul(mul(half, x), add(one, unary("erf", mul(x, typed(Math.SQRT1_2, x.dtype)))));
+  }
+  if (approximate !== "tanh") throw unsupported(context.node, `approximate='${approximate}' must be none or tanh`);
+  const cube = mul(mul(x, x), x);
+  const inner = mul(typed(Math.sqrt(2 / Math.PI), x.dtype), add(x, mul(typed(0.044715, x.dtype), cube)));
+  return mul(mul(half, x), add(one, unary("tanh", inner)));
+}
+
 export const ACTIVATION_OPS: Record<string, OpDefinition> = {
   Relu: unaryOpDefinition(SIGNED_NUMERIC_TYPES, (x) => max(x, typed(0, x.dtype))),
   LeakyRelu: unaryOpDefinition(FLOAT_TYPES, leakyRelu),
@@ -93,4 +108,6 @@ export const ACTIVATION_OPS: Record<string, OpDefinition> = {
   ),
   HardSwish: unaryOpDefinition(FLOAT_TYPES, (x) => mul(x, hardSigmoid(x, typed(1 / 6, x.dtype), typed(0.5, x.dtype)))),
   Shrink: unaryOpDefinition(NUMERIC_TYPES, shrink),
+  Gelu: unaryOpDefinition(FLOAT_TYPES, gelu),
+  Mish: unaryOpDefinition(FLOAT_TYPES, (x) => mul(x, unary("tanh", softplus(x)))),
 };
