@@ -7,7 +7,7 @@
  * (followed through chains of views to a root value).
  */
 import type { FusedGroup } from "../graph/fused.js";
-import type { Value } from "../graph/ir.js";
+import type { Graph, Value } from "../graph/ir.js";
 import type { Buffer } from "../loop/ir.js";
 import { PLAN_VERSION, type ExecutionPlan, type PlanStep, type TensorSlot } from "../runtime/plan.js";
 import { assert } from "../support/assert.js";
@@ -71,6 +71,7 @@ export function assemblePlan(
     shape: value.shape as number[],
     offset: valueOffset(value),
   });
+  const inputSlot = (value: Value): TensorSlot => withDeclaredShape(slot(value), lowered.imported);
   const memoryBytes = alignUp(scratchOffset + scratch.bytes, 65536);
   const plan: ExecutionPlan = {
     version: PLAN_VERSION,
@@ -82,7 +83,7 @@ export function assemblePlan(
     arenaBytes: arena.arenaBytes,
     scratchOffset,
     scratchBytes: scratch.bytes,
-    inputs: graph.inputs.map(slot),
+    inputs: graph.inputs.map(inputSlot),
     outputs: graph.outputs.map(slot),
     steps: lowered.steps.map(
       (step): PlanStep => ({
@@ -96,6 +97,16 @@ export function assemblePlan(
     features: { simd: true, relaxedSimd: options.relaxedSimd, threads: options.threads },
   };
   return { plan, weights: weightLayout.bytes, addressOf };
+}
+
+/**
+ * Adds the input's declared shape when it has symbolic dims, so a session
+ * knows which dims the feeds may change (by compiling again) and which are fixed.
+ */
+function withDeclaredShape(slot: TensorSlot, imported: Graph | undefined): TensorSlot {
+  const declared = imported?.inputs.find((value) => value.name === slot.name)?.shape ?? null;
+  if (declared === null || declared.every((dim) => typeof dim === "number")) return slot;
+  return { ...slot, declaredShape: [...declared] };
 }
 
 function collectViewSources(groups: readonly FusedGroup[]): Map<Value, Value> {

@@ -13,6 +13,7 @@ import { importModel } from "../onnx/index.js";
 import type { FusedGraph, FusedGroup } from "../graph/fused.js";
 import type { Graph } from "../graph/ir.js";
 import { optimizeGraph } from "../graph/optimize-graph.js";
+import { bindConstantInputs } from "../graph/passes/bind-constant-inputs.js";
 import { printFusedGraph, printGraph } from "../graph/print-graph.js";
 import type { Kernel } from "../loop/ir.js";
 import { printKernel } from "../loop/print-loop.js";
@@ -20,12 +21,19 @@ import { emitModule } from "../codegen/emit-module.js";
 import { printWat } from "../codegen/print-wat.js";
 import type { ExecutionPlan } from "../runtime/plan.js";
 import { TesseraError } from "../support/errors.js";
+import type { TensorData } from "../support/tensor-data.js";
 import { lowerGroups, type KernelStep } from "./lower-groups.js";
 import { assemblePlan } from "./assemble-plan.js";
 
 export interface CompileOptions {
   /** Sizes of symbolic input dims (e.g. { batch: 4 }); unbound dims are 1. */
   readonly bindings?: Readonly<Record<string, number>>;
+  /**
+   * Graph inputs compiled as constants with these contents (the inputs an
+   * E_DYNAMIC_SHAPE's DynamicShapeError names): the plan then has no slot
+   * for them, and the module is only valid for these contents.
+   */
+  readonly constantInputs?: Readonly<Record<string, TensorData>>;
   /** Use f32x4.relaxed_madd (only where the engine validates it). */
   readonly relaxedSimd?: boolean;
   /** Emit a module over shared memory, for the thread pool. */
@@ -54,6 +62,8 @@ export const INSPECT_STAGES: readonly InspectStage[] = ["graph", "fused", "loop"
 
 /** Everything the compiler knows about a model after lowering, before wasm. */
 export interface LoweredModel {
+  /** The graph as imported, before optimization: its inputs keep their declared (maybe symbolic) shapes. */
+  readonly imported?: Graph;
   readonly graph: Graph;
   readonly fused: FusedGraph;
   readonly steps: readonly KernelStep[];
@@ -62,9 +72,10 @@ export interface LoweredModel {
 export function lowerModel(source: ModelSource, options: CompileOptions = {}): LoweredModel {
   const imported = importModel(source.bytes, { readExternal: source.readExternal });
   const bindings = new Map(Object.entries(options.bindings ?? {}));
-  const { graph, fused } = optimizeGraph(imported, { bindings, dumpAfter: options.dumpAfter, log: options.log });
+  const bound = bindConstantInputs(imported, new Map(Object.entries(options.constantInputs ?? {})));
+  const { graph, fused } = optimizeGraph(bound, { bindings, dumpAfter: options.dumpAfter, log: options.log });
   const steps = lowerGroups(fused);
-  return { graph, fused, steps };
+  return { imported, graph, fused, steps };
 }
 
 export function compileModel(source: ModelSource, options: CompileOptions = {}): CompiledModel {

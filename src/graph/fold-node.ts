@@ -9,7 +9,8 @@ import type { Node, Value } from "./ir.js";
 import { isStaticShape } from "./ir.js";
 import { TesseraError } from "../support/errors.js";
 import { assert } from "../support/assert.js";
-import { type TensorData, sizeOf } from "../support/tensor-data.js";
+import { isBigIntType } from "../support/dtype.js";
+import { type TensorData, makeTensorData, sizeOf } from "../support/tensor-data.js";
 import type { OpBuildContext, OpBuildResult, OpDefinition, OpInput } from "../te/op.js";
 import { findOpDefinition } from "../te/ops/registry.js";
 import { type TeTensor, placeholder } from "../te/tensor.js";
@@ -95,4 +96,47 @@ export function foldNode(definition: OpDefinition, context: OpBuildContext, buil
     if (input !== null && input.constant !== null) known.set(input.tensor, input.constant);
   }
   return evaluateTe(tensors, known);
+}
+
+/**
+ * The indices of `context`'s non-constant inputs whose contents the op
+ * definition needs at build time (Reshape's shape, but not its data), for a
+ * node whose build threw E_DYNAMIC_SHAPE. Probes one input at a time: the
+ * other non-constant inputs get stand-in contents (all ones, a value every
+ * shape-like operand accepts) and the input is needed when the build still
+ * throws E_DYNAMIC_SHAPE. A probe failing otherwise (the stand-ins do not fit
+ * the data) says the input was not asked for. When no probe singles out an
+ * input, every non-constant input is returned, so the answer never misses
+ * one that a single probe could not see.
+ */
+export function inputsNeedingContents(definition: OpDefinition, context: OpBuildContext): number[] {
+  const dynamic = context.inputs.flatMap((input, index) => (input !== null && input.constant === null ? [index] : []));
+  const needed = dynamic.filter((probed) => stillDynamic(definition, withStandIns(context, probed)));
+  return needed.length > 0 ? needed : dynamic;
+}
+
+function stillDynamic(definition: OpDefinition, context: OpBuildContext): boolean {
+  try {
+    definition.build(context);
+    return false;
+  } catch (error) {
+    return error instanceof TesseraError && error.code === "E_DYNAMIC_SHAPE";
+  }
+}
+
+/** `context` with stand-in contents for every non-constant input except `kept` (large ones stay unknown). */
+function withStandIns(context: OpBuildContext, kept: number): OpBuildContext {
+  const inputs = context.inputs.map((input, index): OpInput | null => {
+    if (input === null || input.constant !== null || index === kept) return input;
+    if (sizeOf(input.tensor.shape) > MAX_FOLDED_ELEMENTS) return input;
+    return { ...input, constant: onesLike(input.tensor) };
+  });
+  return { ...context, inputs };
+}
+
+function onesLike(tensor: TeTensor): TensorData {
+  const data = makeTensorData(tensor.dtype, tensor.shape);
+  const one = isBigIntType(tensor.dtype) ? 1n : 1;
+  for (let index = 0; index < data.data.length; index++) data.data[index] = one as never;
+  return data;
 }

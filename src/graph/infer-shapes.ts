@@ -14,15 +14,18 @@
  * dims were all static and output values whose type did not change keep
  * their identity, so running it twice returns the first result unchanged;
  * graph outputs keep their names. Errors thrown by op builders propagate
- * unchanged; an op Tessera lacks is E_UNSUPPORTED_OP naming the node.
+ * unchanged, except E_DYNAMIC_SHAPE, which becomes a DynamicShapeError naming
+ * the graph inputs the missing contents are computed from (so a session can
+ * compile again with those inputs bound, see bind-constant-inputs.ts); an op
+ * Tessera lacks is E_UNSUPPORTED_OP naming the node.
  */
 import { locationOf } from "./attributes.js";
 import { type IdSource, defaultIds, makeConstantValue, makeValue } from "./builder.js";
 import type { Graph, Node, Value } from "./ir.js";
 import { isStaticShape } from "./ir.js";
-import { foldNode, makePlaceholderContext, opDefinitionOf } from "./fold-node.js";
-import { TesseraError } from "../support/errors.js";
-import type { OpBuildResult } from "../te/op.js";
+import { foldNode, inputsNeedingContents, makePlaceholderContext, opDefinitionOf } from "./fold-node.js";
+import { DynamicShapeError, TesseraError } from "../support/errors.js";
+import type { OpBuildContext, OpBuildResult, OpDefinition } from "../te/op.js";
 import type { TeTensor } from "../te/tensor.js";
 
 export interface InferShapesOptions {
@@ -48,11 +51,13 @@ export function inferShapes(graph: Graph, options: InferShapesOptions = {}): Gra
   });
   const used = usedValues(graph);
   let changed = inputs.some((input, index) => input !== graph.inputs[index]);
+  const lineage: Lineage = { inputs, producers: new Map() };
   const nodes: Node[] = [];
   for (const original of graph.nodes) {
-    const node = inferNode(remapInputs(original, resolved), used, resolved, ids);
+    const node = inferNode(remapInputs(original, resolved), used, resolved, ids, lineage);
     if (node !== original) changed = true;
     if (node !== null) nodes.push(node);
+    if (node !== null) for (const output of node.outputs) lineage.producers.set(output, node);
   }
   const outputs = graph.outputs.map((value) => resolved.get(value) ?? value);
   if (outputs.some((value, index) => value !== graph.outputs[index])) changed = true;
@@ -64,10 +69,16 @@ export function inferShapes(graph: Graph, options: InferShapesOptions = {}): Gra
  * Builds one node (its inputs already remapped) and records its new output
  * values in `resolved`. Returns the node to keep, or null when it folded.
  */
-function inferNode(node: Node, used: ReadonlySet<Value>, resolved: Map<Value, Value>, ids: IdSource): Node | null {
+function inferNode(
+  node: Node,
+  used: ReadonlySet<Value>,
+  resolved: Map<Value, Value>,
+  ids: IdSource,
+  lineage: Lineage,
+): Node | null {
   const definition = opDefinitionOf(node);
   const context = makePlaceholderContext(node);
-  const built = definition.build(context);
+  const built = buildNode(definition, context, lineage);
   const folded = foldNode(definition, context, built);
   if (folded !== null) {
     node.outputs.forEach((value, index) => {
@@ -81,6 +92,45 @@ function inferNode(node: Node, used: ReadonlySet<Value>, resolved: Map<Value, Va
   });
   const same = outputs.length === node.outputs.length && outputs.every((value, index) => value === node.outputs[index]);
   return same ? node : { ...node, outputs };
+}
+
+/** The graph inputs (already bound) and the producer of each kept node's outputs, so far. */
+interface Lineage {
+  readonly inputs: readonly Value[];
+  readonly producers: Map<Value, Node>;
+}
+
+/** Builds the node; an E_DYNAMIC_SHAPE becomes a DynamicShapeError naming the graph inputs behind it. */
+function buildNode(definition: OpDefinition, context: OpBuildContext, lineage: Lineage): OpBuildResult {
+  try {
+    return definition.build(context);
+  } catch (error) {
+    if (!(error instanceof TesseraError) || error.code !== "E_DYNAMIC_SHAPE" || error instanceof DynamicShapeError) {
+      throw error;
+    }
+    const needed = inputsNeedingContents(definition, context).map((index) => context.node.inputs[index]!);
+    throw new DynamicShapeError(error, upstreamGraphInputs(needed, lineage));
+  }
+}
+
+/**
+ * Names of the graph inputs that `values` are computed from, in graph input
+ * order: a walk up through producers' non-constant inputs (constants and
+ * folded values end it, since their contents are already known).
+ */
+function upstreamGraphInputs(values: readonly Value[], lineage: Lineage): string[] {
+  const found = new Set<Value>();
+  const seen = new Set<Value>();
+  const pending = [...values];
+  while (pending.length > 0) {
+    const value = pending.pop()!;
+    if (seen.has(value) || value.constant !== undefined) continue;
+    seen.add(value);
+    if (lineage.inputs.includes(value)) found.add(value);
+    const producer = lineage.producers.get(value);
+    if (producer !== undefined) for (const input of producer.inputs) if (input !== null) pending.push(input);
+  }
+  return lineage.inputs.filter((input) => found.has(input)).map((input) => input.name);
 }
 
 /**

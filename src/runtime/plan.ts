@@ -17,6 +17,12 @@ export interface TensorSlot {
   readonly name: string;
   readonly dtype: DType;
   readonly shape: readonly number[];
+  /**
+   * Inputs only, when the model declares symbolic dims: the declared shape,
+   * a string where a dim is symbolic (e.g. ["batch", 3]). `shape` is what it
+   * was compiled for; feeds differing in a symbolic dim need another compile.
+   */
+  readonly declaredShape?: readonly (number | string)[];
   /** Byte offset in memory. */
   readonly offset: number;
 }

@@ -12,14 +12,15 @@
  * source is an .onnx model rather than a compiled artifact.
  */
 import { type ArtifactContents, readArtifact } from "./artifact.js";
-import { type CacheableOptions, compileWithCache } from "./compile-cache.js";
+import type { CacheableOptions } from "./compile-cache.js";
 import { type KernelFunction, type StepExecutor, createSerialExecutor } from "./executor.js";
 import { checkPlanFeatures, detectEngineFeatures } from "./features.js";
-import { type Feeds, validateFeeds } from "./feeds.js";
+import { type DeclaredInput, type Feeds, validateFeeds } from "./feeds.js";
 import { checkPlanLayout, createMemory, readTensor, writeBytes, writeTensor } from "./memory.js";
-import { type ModelSource, readModelFile } from "./model-source.js";
+import { readModelFile } from "./model-source.js";
 import type { ExecutionPlan, PlanStep, TensorSlot } from "./plan.js";
 import { type Platform, getDefaultPlatform } from "./platform.js";
+import { type CompileContext, Specializer } from "./specialize.js";
 import type { Tensor } from "./tensor.js";
 import type { DType } from "../support/dtype.js";
 import { TesseraError } from "../support/errors.js";
@@ -70,32 +71,58 @@ interface LoadedStep {
   readonly kernel: KernelFunction;
 }
 
+/** One compiled model instantiated over its own memory, weights copied in. */
+interface LoadedModel {
+  readonly plan: ExecutionPlan;
+  readonly memory: WebAssembly.Memory;
+  readonly steps: readonly LoadedStep[];
+}
+
 export class InferenceSession {
   readonly inputNames: readonly string[];
   readonly outputNames: readonly string[];
-  readonly inputMetadata: readonly TensorMetadata[];
-  readonly outputMetadata: readonly TensorMetadata[];
-  private readonly plan: ExecutionPlan;
-  private readonly memory: WebAssembly.Memory;
-  private readonly steps: readonly LoadedStep[];
+  /** The variant the last run used (or the one compiled at creation); null until a deferred compile. */
+  private current: LoadedModel | null;
+  /** Present for sessions created from ONNX: compiles variants for other feed shapes (specialize.ts). */
+  private readonly specializer: Specializer<LoadedModel> | null;
   private readonly executor: StepExecutor;
   private released = false;
 
-  private constructor(plan: ExecutionPlan, memory: WebAssembly.Memory, steps: readonly LoadedStep[]) {
-    this.plan = plan;
-    this.memory = memory;
-    this.steps = steps;
+  private constructor(current: LoadedModel | null, specializer: Specializer<LoadedModel> | null) {
+    this.current = current;
+    this.specializer = specializer;
     this.executor = createSerialExecutor();
-    this.inputNames = plan.inputs.map((slot) => slot.name);
-    this.outputNames = plan.outputs.map((slot) => slot.name);
-    this.inputMetadata = plan.inputs.map(metadataOf);
-    this.outputMetadata = plan.outputs.map(metadataOf);
+    const plan = current?.plan;
+    this.inputNames = specializer?.inputs.map((input) => input.name) ?? plan!.inputs.map((slot) => slot.name);
+    this.outputNames = specializer?.outputs.map((output) => output.name) ?? plan!.outputs.map((slot) => slot.name);
+  }
+
+  /**
+   * Dims of the variant last run (the one compiled at creation before any
+   * run). A dim not known before a session compiled on demand first runs
+   * (a symbolic or data-dependent one) is -1.
+   */
+  get inputMetadata(): readonly TensorMetadata[] {
+    const slots = this.current?.plan.inputs ?? [];
+    if (this.specializer === null) return slots.map(metadataOf);
+    return this.specializer.inputs.map((input) => {
+      const slot = slots.find((candidate) => candidate.name === input.name);
+      return slot === undefined ? declaredMetadataOf(input) : metadataOf(slot);
+    });
+  }
+
+  get outputMetadata(): readonly TensorMetadata[] {
+    if (this.current !== null) return this.current.plan.outputs.map(metadataOf);
+    return this.specializer!.outputs.map(declaredMetadataOf);
   }
 
   /**
    * Creates a session from an artifact folder (a directory path or a URL
    * ending in "/"), an .onnx file path (compiled now, with its external data),
-   * or the bytes of an ONNX model (compiled now).
+   * or the bytes of an ONNX model (compiled now). A model whose shapes depend
+   * on its feeds (symbolic dims, shape-determining inputs) is compiled again
+   * at run() for feeds it was not compiled for (see specialize.ts); one that
+   * cannot compile without feeds compiles at the first run.
    */
   static async create(
     source: string | Uint8Array | ArrayBuffer,
@@ -104,59 +131,48 @@ export class InferenceSession {
     const platform = options.platform ?? (await getDefaultPlatform());
     if (typeof source !== "string") {
       const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-      return InferenceSession.fromCompiled(await compile({ bytes }, options));
+      return InferenceSession.fromModel({ model: { bytes }, options: compileOptionsOf(options), platform });
     }
     if (await platform.isDirectory(source)) {
       return InferenceSession.fromCompiled(await readArtifact(platform, source));
     }
     const model = await readModelFile(platform, source);
-    if (options.cacheDirectory === undefined) return InferenceSession.fromCompiled(await compile(model, options));
-    const cacheable = compileOptionsOf(options);
-    const compiled = await compileWithCache(platform, options.cacheDirectory, model, cacheable, (recording) =>
-      compile(recording, options),
-    );
-    return InferenceSession.fromCompiled(compiled);
+    const cacheDirectory = options.cacheDirectory;
+    return InferenceSession.fromModel({ model, options: compileOptionsOf(options), platform, cacheDirectory });
   }
 
   /** Creates a session from compiled contents already in memory (compileModel's result). */
   static async fromCompiled(contents: ArtifactContents): Promise<InferenceSession> {
-    const { plan, wasm, weights } = contents;
-    checkPlanLayout(plan);
-    if (weights.byteLength !== plan.weightsBytes) {
-      throw new TesseraError(
-        "E_BAD_ARTIFACT",
-        `weights have ${weights.byteLength} bytes, the plan expects ${plan.weightsBytes}`,
-      );
-    }
-    checkPlanFeatures(plan);
-    const memory = createMemory(plan);
-    const instance = await instantiate(wasm, memory);
-    writeBytes(memory, plan.weightsOffset, weights);
-    return new InferenceSession(
-      plan,
-      memory,
-      plan.steps.map((step) => loadStep(instance, step)),
-    );
+    return new InferenceSession(await loadModel(contents), null);
   }
 
-  /** Runs the model on `feeds` (one tensor per input name) and returns fresh output tensors. */
+  private static async fromModel(context: CompileContext): Promise<InferenceSession> {
+    const specializer = await Specializer.start(context, loadModel, (loaded) => loaded.plan);
+    return new InferenceSession(specializer.initial, specializer);
+  }
+
+  /**
+   * Runs the model on `feeds` (one tensor per input name) and returns fresh
+   * output tensors. A session from an artifact or compiled contents runs only
+   * the dims it was compiled for (E_BAD_FEED otherwise).
+   */
   async run(feeds: Feeds): Promise<Record<string, Tensor>> {
-    this.writeFeeds(feeds);
-    for (const { step, kernel } of this.steps) this.executor.runStep(kernel, step.tasks);
-    return this.readOutputs();
+    const model = await this.prepare(feeds);
+    for (const { step, kernel } of model.steps) this.executor.runStep(kernel, step.tasks);
+    return readOutputs(model);
   }
 
   /** Like run, and also measures each step's wall time (for `tessera run --profile`). */
   async runProfiled(feeds: Feeds): Promise<ProfiledRun> {
-    this.writeFeeds(feeds);
+    const model = await this.prepare(feeds);
     const steps: StepTiming[] = [];
-    for (const { step, kernel } of this.steps) {
+    for (const { step, kernel } of model.steps) {
       const start = performance.now();
       this.executor.runStep(kernel, step.tasks);
       const milliseconds = performance.now() - start;
       steps.push({ kernel: step.kernel, group: step.group, ops: step.ops, flops: step.flops, milliseconds });
     }
-    return { outputs: this.readOutputs(), steps };
+    return { outputs: readOutputs(model), steps };
   }
 
   /** Frees the executor; the session cannot run afterwards. */
@@ -166,27 +182,51 @@ export class InferenceSession {
     this.executor.release();
   }
 
-  private writeFeeds(feeds: Feeds): void {
+  /** Picks (or compiles) the variant for `feeds` and writes them into its memory. */
+  private async prepare(feeds: Feeds): Promise<LoadedModel> {
     if (this.released) throw new TesseraError("E_USAGE", "the session was released");
-    const tensors = validateFeeds(this.plan.inputs, feeds);
-    this.plan.inputs.forEach((slot, index) => writeTensor(this.memory, slot, tensors[index]));
+    let model = this.current!;
+    let tensors = feeds;
+    if (this.specializer !== null) {
+      const selection = await this.specializer.select(feeds);
+      model = selection.variant;
+      tensors = selection.feeds;
+      this.current = model;
+    }
+    const ordered = validateFeeds(model.plan.inputs, tensors);
+    model.plan.inputs.forEach((slot, index) => writeTensor(model.memory, slot, ordered[index]!));
+    return model;
   }
+}
 
-  private readOutputs(): Record<string, Tensor> {
-    const outputs: Record<string, Tensor> = {};
-    for (const slot of this.plan.outputs) outputs[slot.name] = readTensor(this.memory, slot);
-    return outputs;
+async function loadModel(contents: ArtifactContents): Promise<LoadedModel> {
+  const { plan, wasm, weights } = contents;
+  checkPlanLayout(plan);
+  if (weights.byteLength !== plan.weightsBytes) {
+    throw new TesseraError(
+      "E_BAD_ARTIFACT",
+      `weights have ${weights.byteLength} bytes, the plan expects ${plan.weightsBytes}`,
+    );
   }
+  checkPlanFeatures(plan);
+  const memory = createMemory(plan);
+  const instance = await instantiate(wasm, memory);
+  writeBytes(memory, plan.weightsOffset, weights);
+  return { plan, memory, steps: plan.steps.map((step) => loadStep(instance, step)) };
+}
+
+function readOutputs(model: LoadedModel): Record<string, Tensor> {
+  const outputs: Record<string, Tensor> = {};
+  for (const slot of model.plan.outputs) outputs[slot.name] = readTensor(model.memory, slot);
+  return outputs;
+}
+
+function declaredMetadataOf(declared: DeclaredInput): TensorMetadata {
+  return { name: declared.name, type: declared.dtype, dims: declared.shape.map((dim) => (typeof dim === "number" ? dim : -1)) };
 }
 
 function metadataOf(slot: TensorSlot): TensorMetadata {
   return { name: slot.name, type: slot.dtype, dims: slot.shape };
-}
-
-/** Compiles a model with the compiler loaded on demand, so artifact-only users never load it. */
-async function compile(source: ModelSource, options: SessionOptions): Promise<ArtifactContents> {
-  const { compileModel } = await import("../compiler/compile-model.js");
-  return compileModel(source, compileOptionsOf(options));
 }
 
 function compileOptionsOf(options: SessionOptions): CacheableOptions {

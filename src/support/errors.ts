@@ -58,3 +58,26 @@ function formatMessage(code: ErrorCode, message: string, location: ErrorLocation
   const suffix = where.length > 0 ? ` (${where.join(", ")})` : "";
   return `${code}: ${message}${suffix}`;
 }
+
+/**
+ * E_DYNAMIC_SHAPE raised while building a node whose output shape depends on
+ * the contents of a value that is not known at compile time. `graphInputs`
+ * names the graph inputs that value is computed from (in graph order): a
+ * caller that knows their contents (a session holding the feeds) can compile
+ * again with them bound as constants (CompileOptions.constantInputs). Empty
+ * when no graph input is involved; then nothing can be bound and the error
+ * is final.
+ */
+export class DynamicShapeError extends TesseraError {
+  readonly graphInputs: readonly string[];
+
+  /** Wraps the E_DYNAMIC_SHAPE an op definition threw; the message gains the inputs' names. */
+  constructor(cause: TesseraError, graphInputs: readonly string[]) {
+    super("E_DYNAMIC_SHAPE", "", cause.location);
+    this.name = "DynamicShapeError";
+    this.graphInputs = graphInputs;
+    const names = graphInputs.map((name) => `'${name}'`).join(", ");
+    const origin = graphInputs.length === 1 ? `graph input ${names}` : `graph inputs ${names}`;
+    this.message = graphInputs.length === 0 ? cause.message : `${cause.message}; it is computed from ${origin}`;
+  }
+}
