@@ -101,9 +101,12 @@ function checked(min: number, max: number): Interval | null {
   return { min, max };
 }
 
-/** Conservative bounds of a scalar int32 or bool expression; null when unknown. */
+/**
+ * Conservative bounds of an int32 or bool expression; null when unknown. For
+ * a vector, the bounds hold for every lane (lane-wise interval arithmetic on
+ * those hulls stays sound).
+ */
 export function intervalOf(expr: Expr, ranges: Ranges): Interval | null {
-  if (expr.lanes !== 1) return null;
   if (expr.dtype === "bool") return boolInterval(expr, ranges);
   if (expr.dtype !== "int32") return null;
   switch (expr.kind) {
@@ -120,6 +123,13 @@ export function intervalOf(expr: Expr, ranges: Ranges): Interval | null {
     }
     case "cast":
       return expr.a.dtype === "bool" ? { min: 0, max: 1 } : null;
+    case "broadcast":
+      return intervalOf(expr.value, ranges);
+    case "ramp": {
+      const base = intervalOf(expr.base, ranges);
+      const span = expr.stride * (expr.lanes - 1);
+      return base === null ? null : checked(base.min + Math.min(0, span), base.max + Math.max(0, span));
+    }
     default:
       return null;
   }
@@ -127,6 +137,14 @@ export function intervalOf(expr: Expr, ranges: Ranges): Interval | null {
 
 function boolInterval(expr: Expr, ranges: Ranges): Interval {
   if (expr.kind === "const") return { min: Number(expr.value), max: Number(expr.value) };
+  if (expr.kind === "broadcast") return boolInterval(expr.value, ranges);
+  if (expr.kind === "binary" && (expr.op === "and" || expr.op === "or")) {
+    const a = boolInterval(expr.a, ranges);
+    const b = boolInterval(expr.b, ranges);
+    return expr.op === "and"
+      ? { min: Math.min(a.min, b.min), max: Math.min(a.max, b.max) }
+      : { min: Math.max(a.min, b.min), max: Math.max(a.max, b.max) };
+  }
   if (expr.kind === "compare") {
     const proven = proveCompare(expr.op, expr.a, expr.b, ranges);
     if (proven !== null) return { min: proven, max: proven };
@@ -163,12 +181,21 @@ function binaryInterval(op: string, a: Interval | null, b: Interval | null): Int
 
 /** 1 or 0 when `a op b` holds for all or no values in `ranges`, else null. Int32 operands only. */
 export function proveCompare(op: string, a: Expr, b: Expr, ranges: Ranges): number | null {
-  if (!isIndexExpr(a)) return null;
+  if (a.dtype !== "int32") return null;
+  if (a.lanes !== 1) return proveVectorCompare(op, a, b, ranges);
   // Both sides must be free of overflow on their own, or the mathematical difference says nothing about wrapped values.
   if (intervalOf(a, ranges) === null || intervalOf(b, ranges) === null) return null;
   const difference = intervalOf(fromLinearForm(subtractForms(linearForm(a), linearForm(b))), ranges);
   if (difference === null) return null;
   return decideCompare(op, difference);
+}
+
+/** A vector compare decided for every lane from the hulls of both sides. */
+function proveVectorCompare(op: string, a: Expr, b: Expr, ranges: Ranges): number | null {
+  const left = intervalOf(a, ranges);
+  const right = intervalOf(b, ranges);
+  if (left === null || right === null) return null;
+  return decideCompare(op, { min: left.min - right.max, max: left.max - right.min });
 }
 
 /** Whether `d op 0` holds for every d in the interval (1), for none (0), or depends (null). */

@@ -23,7 +23,18 @@
  */
 import { assert } from "../support/assert.js";
 import { isFloat } from "../support/dtype.js";
-import { type Expr, type IterVar, type Reduce, type Var, binary, constant, int, load, makeVar, tload } from "../te/expr.js";
+import {
+  type Expr,
+  type IterVar,
+  type Reduce,
+  type Var,
+  binary,
+  constant,
+  int,
+  load,
+  makeVar,
+  tload,
+} from "../te/expr.js";
 import { type TeTensor, compute } from "../te/tensor.js";
 import { type Buffer, type Stmt, makeBuffer } from "./ir.js";
 import type { LoopNest, Stage } from "./nest.js";
@@ -66,7 +77,8 @@ export function lowerToLoops(original: LowerRequest): LoopNest {
 
 /** An output that is an input (an op that forwards its input) gets a copy compute, so every output has a stage. */
 function withCopiedPassThroughs(request: LowerRequest): LowerRequest {
-  if (request.outputs.every((output) => output.tensor.kind === "compute" && !request.inputs.has(output.tensor))) return request;
+  if (request.outputs.every((output) => output.tensor.kind === "compute" && !request.inputs.has(output.tensor)))
+    return request;
   const outputs = request.outputs.map((output) => {
     if (output.tensor.kind === "compute" && !request.inputs.has(output.tensor)) return output;
     const source = output.tensor;

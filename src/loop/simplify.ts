@@ -29,6 +29,7 @@ import {
   linearForm,
   proveCompare,
 } from "./linear.js";
+import { simplifyVectorNode } from "./simplify-vector.js";
 import { evalBinary, evalCast, evalCompare, evalUnary } from "./scalar-semantics.js";
 import {
   EMPTY,
@@ -47,6 +48,7 @@ export function simplifyExpr(expr: Expr, ranges: Ranges = new Map()): Expr {
 }
 
 function simplifyNode(node: Expr, ranges: Ranges): Expr {
+  if (node.lanes > 1) return simplifyVectorNode(node, ranges, (scalar) => simplifyExpr(scalar, ranges));
   switch (node.kind) {
     case "binary":
       return simplifyBinary(node, ranges);

@@ -19,6 +19,7 @@ import {
   tload,
   unary,
   int,
+  makeVar,
 } from "../te/expr.js";
 import type { Buffer, For, IfThenElse, LoopAnnotation, Seq, Stmt, Store, Assign } from "./ir.js";
 
@@ -270,4 +271,37 @@ export function exprsOfStmt(statement: Stmt): readonly Expr[] {
 export function constantExtent(loop: For): number {
   assert(loop.extent.kind === "const", `loop ${loop.loopVar.name} has a non-constant extent`);
   return Number(loop.extent.value);
+}
+
+/** Copies of a body (unrolling, partitioning) share their inner loops' variables; every copy after the first gets fresh ones. */
+export function uniquifyLoopVars(body: Stmt): Stmt {
+  const seen = new Set<Var>();
+  const rename = (node: Stmt): Stmt => {
+    switch (node.kind) {
+      case "for": {
+        if (!seen.has(node.loopVar)) {
+          seen.add(node.loopVar);
+          return makeFor(node.loopVar, node.extent, rename(node.body), node.annotation);
+        }
+        const fresh = makeVar(`${node.loopVar.name}_${seen.size}`);
+        seen.add(fresh);
+        return makeFor(
+          fresh,
+          node.extent,
+          rename(substituteStmt(node.body, new Map([[node.loopVar, fresh]]))),
+          node.annotation,
+        );
+      }
+      case "seq":
+        return makeSeq(node.body.map(rename));
+      case "if":
+        return makeIf(node.cond, rename(node.then), node.otherwise === null ? null : rename(node.otherwise));
+      case "store":
+      case "assign":
+        return node;
+      default:
+        return unreachable(node);
+    }
+  };
+  return rename(body);
 }

@@ -30,6 +30,8 @@ import { type ScheduleRecord, computeAt, fuse, parallel, reorder, split, unroll,
 const TASK_ELEMENTS = 4096;
 const LANES = 4;
 const SMALL_REDUCTION = 4;
+/** Task loops fuse outer loops until they have this many tasks (enough to balance a few threads). */
+const MIN_TASKS = 16;
 
 export function defaultSchedule(nest: LoopNest, pattern: PatternKind): ScheduleRecord[] {
   const builder = new ScheduleBuilder(nest);
@@ -158,13 +160,20 @@ function hasSpatialLoopInside(builder: ScheduleBuilder, loop: For): boolean {
   return found;
 }
 
-/** Fuses the outer output loops that are not vector or unrolled loops, and makes them the task loop. */
-function parallelizeRows(builder: ScheduleBuilder, keepInner = 0): void {
+/**
+ * Makes the outer output loops the task loop, fusing leading loops only
+ * until there are MIN_TASKS tasks: loops left out of the task loop stay
+ * plain loops, which partition-loops.ts can specialize (a convolution's
+ * output rows, away from the padding).
+ */
+function parallelizeRows(builder: ScheduleBuilder): void {
   if (builder.statements.length !== 1) return;
   const chain = builder.outputChain().filter((loop) => loop.annotation === "serial");
-  const movable = chain.length - keepInner;
-  if (movable <= 0) return;
-  const name = fuseChain(builder, movable);
+  let count = 0;
+  let tasks = 1;
+  while (count < chain.length && tasks < MIN_TASKS) tasks *= extentOf(chain[count++]!);
+  if (count === 0) return;
+  const name = fuseChain(builder, count);
   if (name !== null && extentOf(builder.outputChain()[0]!) > 1) builder.attempt(parallel(name));
 }
 

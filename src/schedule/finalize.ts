@@ -25,6 +25,7 @@ import {
 } from "../loop/stmt.js";
 import { applySchedule } from "./apply-schedule.js";
 import type { ScheduleRecord } from "./primitives.js";
+import { partitionLoops } from "./partition-loops.js";
 import { unrollLoops } from "./unroll-loops.js";
 import { vectorizeLoops } from "./vectorize-loops.js";
 
@@ -39,6 +40,8 @@ export const KERNEL_PASSES: readonly KernelPass[] = [
   { name: "vectorize-loops", run: vectorizeLoops },
   { name: "unroll-loops", run: unrollLoops },
   { name: "simplify", run: (body) => simplifyStmt(body) },
+  { name: "partition-loops", run: partitionLoops },
+  { name: "simplify-partitions", run: (body) => simplifyStmt(body) },
   { name: "serialize-inner-parallel", run: serializeInnerParallel },
 ];
 

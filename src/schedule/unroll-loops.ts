@@ -16,47 +16,22 @@
  */
 import { type Expr, type Var, int, makeVar } from "../te/expr.js";
 import type { Buffer, For, Stmt } from "../loop/ir.js";
-import { unreachable } from "../support/assert.js";
-import { exprsOfStmt, makeFor, makeIf, makeSeq, mapStmt, substituteStmt, visitExpr, walkStmt } from "../loop/stmt.js";
+import {
+  exprsOfStmt,
+  makeFor,
+  makeSeq,
+  mapStmt,
+  substituteStmt,
+  uniquifyLoopVars,
+  visitExpr,
+  walkStmt,
+} from "../loop/stmt.js";
 
 export function unrollLoops(body: Stmt): Stmt {
   const unrolled = mapStmt(body, (node) =>
     node.kind === "for" && node.annotation === "unrolled" ? unrollLoop(node) : node,
   );
   return unrolled === body ? body : uniquifyLoopVars(unrolled);
-}
-
-/** Copies of a body share their inner loops' variables; every copy after the first gets fresh ones. */
-function uniquifyLoopVars(body: Stmt): Stmt {
-  const seen = new Set<Var>();
-  const rename = (node: Stmt): Stmt => {
-    switch (node.kind) {
-      case "for": {
-        if (!seen.has(node.loopVar)) {
-          seen.add(node.loopVar);
-          return makeFor(node.loopVar, node.extent, rename(node.body), node.annotation);
-        }
-        const fresh = makeVar(`${node.loopVar.name}_${seen.size}`);
-        seen.add(fresh);
-        return makeFor(
-          fresh,
-          node.extent,
-          rename(substituteStmt(node.body, new Map([[node.loopVar, fresh]]))),
-          node.annotation,
-        );
-      }
-      case "seq":
-        return makeSeq(node.body.map(rename));
-      case "if":
-        return makeIf(node.cond, rename(node.then), node.otherwise === null ? null : rename(node.otherwise));
-      case "store":
-      case "assign":
-        return node;
-      default:
-        return unreachable(node);
-    }
-  };
-  return rename(body);
 }
 
 function unrollLoop(loop: For): Stmt {

@@ -69,6 +69,9 @@ test("an empty output (a zero-sized dim) lowers to an empty kernel under every d
     const kernel = scheduleKernel(nest, defaultSchedule(nest, pattern));
     verifyKernel(kernel);
     assert.equal(kernel.taskExtent, 1);
-    assert.deepEqual(runOn(fixture, (buffers) => interpretKernel(kernel, buffers)), new Float32Array(0));
+    assert.deepEqual(
+      runOn(fixture, (buffers) => interpretKernel(kernel, buffers)),
+      new Float32Array(0),
+    );
   }
 });
