@@ -57,7 +57,7 @@ export function optimizeGraph(input: Graph, options: OptimizeGraphOptions = {}):
   if (dumpAfter !== undefined && !GRAPH_PASS_NAMES.includes(dumpAfter)) {
     throw new TesseraError("E_USAGE", `unknown pass '${dumpAfter}'; passes are: ${GRAPH_PASS_NAMES.join(", ")}`);
   }
-  const log = options.log ?? ((text: string) => process.stderr.write(text));
+  const log = options.log ?? ((text: string) => console.error(text));
   let graph = input;
   for (const pass of GRAPH_PASSES) {
     graph = pass.run(graph, { bindings: options.bindings, ids: options.ids ?? defaultIds });
