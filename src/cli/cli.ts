@@ -61,6 +61,7 @@ function buildProgram(io: CliIo): Command {
     .description("print the IR of one stage of lowering")
     .addOption(new Option("--stage <stage>", "stage to print").choices(INSPECT_STAGES).makeOptionMandatory())
     .option("--node <name>", "only the named node (or its fused group)")
+    .option("--dump-after <pass>", "also print the graph after the named graph pass")
     .option("--bind <name=size>", "size of a symbolic input dim (repeatable)", collect, [])
     .action((model, options) => inspectCommand(model, options, io));
   return program;

@@ -9,12 +9,19 @@ export interface InspectCommandOptions {
   readonly stage: (typeof INSPECT_STAGES)[number];
   readonly node?: string;
   readonly bind: readonly string[];
+  /** A graph pass name: the graph after it is printed before the stage. */
+  readonly dumpAfter?: string;
 }
 
 export async function inspectCommand(model: string, options: InspectCommandOptions, io: CliIo): Promise<void> {
   const bindings = parseBindings(options.bind);
   const source = await readModelFile(io.platform, model);
   const { inspectModel } = await import("../compiler/compile-model.js");
-  const text = inspectModel(source, options.stage, { nodeName: options.node, bindings });
+  const text = inspectModel(source, options.stage, {
+    nodeName: options.node,
+    bindings,
+    dumpAfter: options.dumpAfter,
+    log: (dump) => io.stdout(dump.endsWith("\n") ? dump : `${dump}\n`),
+  });
   io.stdout(text.endsWith("\n") ? text : `${text}\n`);
 }
