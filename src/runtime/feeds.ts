@@ -63,7 +63,10 @@ export function validateDeclaredFeeds(
       const size = tensor.dims[axis]!;
       const bound = bindings.get(dim);
       if (bound !== undefined && bound !== size) {
-        throw new TesseraError("E_BAD_FEED", `input '${input.name}' has ${size} for dim '${dim}', another input ${bound}`);
+        throw new TesseraError(
+          "E_BAD_FEED",
+          `input '${input.name}' has ${size} for dim '${dim}', another input ${bound}`,
+        );
       }
       bindings.set(dim, size);
     });

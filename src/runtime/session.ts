@@ -99,18 +99,27 @@ export class InferenceSession {
 
   /**
    * Dims of the variant last run (the one compiled at creation before any
-   * run). A dim not known before a session compiled on demand first runs
-   * (a symbolic or data-dependent one) is -1.
+   * run). Before the first run of a session that compiles on demand, and for
+   * inputs whose contents are compiled in, they are the declared dims with
+   * symbolic ones at the session's bindings (else 1).
    */
   get inputMetadata(): readonly TensorMetadata[] {
     const slots = this.current?.plan.inputs ?? [];
-    if (this.specializer === null) return slots.map(metadataOf);
-    return this.specializer.inputs.map((input) => {
+    const specializer = this.specializer;
+    if (specializer === null) return slots.map(metadataOf);
+    return specializer.inputs.map((input) => {
       const slot = slots.find((candidate) => candidate.name === input.name);
-      return slot === undefined ? declaredMetadataOf(input) : metadataOf(slot);
+      return slot === undefined
+        ? { ...declaredMetadataOf(input), dims: specializer.boundDims(input.shape) }
+        : metadataOf(slot);
     });
   }
 
+  /**
+   * Dims of the variant last run. Before the first run of a session that
+   * compiles on demand: the declared dims, -1 where symbolic, none when the
+   * model declares no shape.
+   */
   get outputMetadata(): readonly TensorMetadata[] {
     if (this.current !== null) return this.current.plan.outputs.map(metadataOf);
     return this.specializer!.outputs.map(declaredMetadataOf);
@@ -222,7 +231,11 @@ function readOutputs(model: LoadedModel): Record<string, Tensor> {
 }
 
 function declaredMetadataOf(declared: DeclaredInput): TensorMetadata {
-  return { name: declared.name, type: declared.dtype, dims: declared.shape.map((dim) => (typeof dim === "number" ? dim : -1)) };
+  return {
+    name: declared.name,
+    type: declared.dtype,
+    dims: declared.shape.map((dim) => (typeof dim === "number" ? dim : -1)),
+  };
 }
 
 function metadataOf(slot: TensorSlot): TensorMetadata {

@@ -115,31 +115,48 @@ export class Specializer<Loaded> {
   }
 
   /** Compiles and loads a variant; null when the compile froze more inputs (select tries again). */
-  private async compile(bindings: ReadonlyMap<string, number>, frozen: readonly [string, Tensor][]): Promise<Loaded | null> {
+  private async compile(
+    bindings: ReadonlyMap<string, number>,
+    frozen: readonly [string, Tensor][],
+  ): Promise<Loaded | null> {
     const constants = Object.fromEntries(frozen.map(([name, tensor]) => [name, tensorDataOf(tensor)]));
     const allBindings = { ...this.context.options.bindings, ...Object.fromEntries(bindings) };
     try {
       return await this.load(await compileVariant(this.context, allBindings, constants));
     } catch (error) {
-      const added = error instanceof DynamicShapeError ? error.graphInputs.filter((name) => !this.frozen.has(name)) : [];
+      const added =
+        error instanceof DynamicShapeError ? error.graphInputs.filter((name) => !this.frozen.has(name)) : [];
       if (added.length === 0) throw error;
       for (const name of added) this.frozen.add(name);
       return null;
     }
   }
 
-  /** The bindings the creation-time compile used: the session's, else 1, for each symbolic dim. */
+  /** `shape` with each symbolic dim at the session's binding, else 1 (what a compile without feeds uses). */
+  boundDims(shape: readonly (number | string)[]): number[] {
+    return shape.map((dim) => (typeof dim === "number" ? dim : (this.context.options.bindings[dim] ?? 1)));
+  }
+
+  /** The bindings the creation-time compile used, for each symbolic dim of the inputs. */
   private defaultBindings(): Map<string, number> {
     const bindings = new Map<string, number>();
     for (const input of this.inputs) {
-      for (const dim of input.shape) if (typeof dim === "string") bindings.set(dim, this.context.options.bindings[dim] ?? 1);
+      this.boundDims(input.shape).forEach((size, axis) => {
+        const dim = input.shape[axis]!;
+        if (typeof dim === "string") bindings.set(dim, size);
+      });
     }
     return bindings;
   }
 
   private keyOf(bindings: ReadonlyMap<string, number>, frozen: readonly [string, Tensor][]): string {
     const dims = [...bindings].sort(([a], [b]) => a.localeCompare(b));
-    const contents = frozen.map(([name, tensor]) => [name, tensor.type, tensor.dims.join("x"), Array.from(tensor.data, String).join(",")]);
+    const contents = frozen.map(([name, tensor]) => [
+      name,
+      tensor.type,
+      tensor.dims.join("x"),
+      Array.from(tensor.data, String).join(","),
+    ]);
     return JSON.stringify([dims, contents]);
   }
 
@@ -166,9 +183,7 @@ async function compileVariant(
 }
 
 /** Input and output declarations from the imported model (used when nothing compiled yet). */
-async function declaredSignature(
-  model: ModelSource,
-): Promise<{ inputs: DeclaredInput[]; outputs: DeclaredInput[] }> {
+async function declaredSignature(model: ModelSource): Promise<{ inputs: DeclaredInput[]; outputs: DeclaredInput[] }> {
   const { importModel } = await import("../onnx/index.js");
   const graph = importModel(model.bytes, { readExternal: model.readExternal });
   return { inputs: graph.inputs.map(declared), outputs: graph.outputs.map(declared) };
