@@ -6,6 +6,6 @@ export { InferenceSession, Tensor } from "./runtime/index.js";
 export { compileModel, inspectModel } from "./compiler/compile-model.js";
 export type { CompileOptions, CompiledModel, InspectStage } from "./compiler/compile-model.js";
 export type { ExecutionPlan } from "./runtime/plan.js";
-export { TesseraError } from "./support/errors.js";
+export { TesseraError, DynamicShapeError } from "./support/errors.js";
 export type { ErrorCode } from "./support/errors.js";
 export type { DType } from "./support/dtype.js";
