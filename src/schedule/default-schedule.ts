@@ -124,6 +124,7 @@ function scheduleElementwise(builder: ScheduleBuilder): void {
   const extent = extentOf(builder.outputChain()[0]!);
   let outer = name;
   if (extent % LANES === 0 && builder.attempt(split(name, LANES), vectorize(`${name}.inner`))) outer = `${name}.outer`;
+  else if (extent > LANES && extent < TASK_ELEMENTS) builder.attempt(vectorize(name));
   const elementsPerStep = outer === name ? 1 : LANES;
   const steps = extent / elementsPerStep;
   const stepsPerTask = Math.ceil(TASK_ELEMENTS / elementsPerStep);
@@ -149,6 +150,7 @@ function vectorizeInnermost(builder: ScheduleBuilder): void {
     const extent = extentOf(loop);
     if (extent === LANES) builder.attempt(vectorize(name));
     else if (extent % LANES === 0) builder.attempt(split(name, LANES), vectorize(`${name}.inner`));
+    else if (extent > LANES) builder.attempt(vectorize(name));
   }
 }
 

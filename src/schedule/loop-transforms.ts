@@ -113,18 +113,44 @@ export function applyFuse(nest: LoopNest, record: FuseRecord): LoopNest {
  */
 export function applyReorder(nest: LoopNest, record: ReorderRecord): LoopNest {
   const label = record.order.join(", ");
-  if (new Set(record.order).size !== record.order.length)
+  if (new Set(record.order).size !== record.order.length) {
     throw scheduleError("reorder", label, "a loop is named twice");
+  }
   const found = record.order.map((name) => findLoop(nest.body, name, "reorder"));
   const top = found.reduce((best, entry) => (entry.enclosing.length < best.enclosing.length ? entry : best)).loop;
+  const { chain, guards } = perfectChain(top, record.order, label);
+  const chainVars = new Set(chain.map((loop) => loop.loopVar));
+  for (const loop of chain) {
+    if (mentionsVar(loop.extent, (variable) => chainVars.has(variable))) {
+      throw scheduleError("reorder", loop.loopVar.name, "its extent depends on another loop of the reordered chain");
+    }
+  }
+  const wanted = new Set(record.order);
+  const queue = record.order.map((name) => chain.find((loop) => loop.loopVar.name === name)!);
+  const newChain = chain.map((loop) => (wanted.has(loop.loopVar.name) ? queue.shift()! : loop));
+  const innermost = chain[chain.length - 1]!.body;
+  let rebuilt: Stmt = innermost;
+  if (guards.length > 0)
+    rebuilt = makeIf(
+      guards.reduce((a, b) => binary("and", a, b)),
+      innermost,
+    );
+  for (let position = newChain.length - 1; position >= 0; position--) {
+    const loop = newChain[position]!;
+    rebuilt = rebuildFor(loop, loop.extent, rebuilt);
+  }
+  return { ...nest, body: replaceLoop(nest.body, top.loopVar.name, () => rebuilt) };
+}
+
+/** The loops from `top` down to the last of `names`, with the guard conditions met on the way. */
+function perfectChain(top: For, names: readonly string[], label: string): { chain: For[]; guards: Expr[] } {
   const chain: For[] = [];
   const guards: Expr[] = [];
   let current: Stmt = top;
-  const wanted = new Set(record.order);
   for (;;) {
     if (current.kind === "for") {
       chain.push(current);
-      if (record.order.every((name) => chain.some((loop) => loop.loopVar.name === name))) break;
+      if (names.every((name) => chain.some((loop) => loop.loopVar.name === name))) return { chain, guards };
       current = current.body;
     } else if (current.kind === "if" && current.otherwise === null) {
       guards.push(current.cond);
@@ -133,28 +159,6 @@ export function applyReorder(nest: LoopNest, record: ReorderRecord): LoopNest {
       throw scheduleError("reorder", label, "the loops are not perfectly nested (statements sit between them)");
     }
   }
-  const chainVars = new Set(chain.map((loop) => loop.loopVar));
-  for (const loop of chain) {
-    if (mentionsVar(loop.extent, (variable) => chainVars.has(variable))) {
-      throw scheduleError("reorder", loop.loopVar.name, "its extent depends on another loop of the reordered chain");
-    }
-  }
-  const queue = record.order.map((name) => chain.find((loop) => loop.loopVar.name === name)!);
-  const newChain = chain.map((loop) => (wanted.has(loop.loopVar.name) ? queue.shift()! : loop));
-  const innermost = chain[chain.length - 1]!.body;
-  let rebuilt: Stmt =
-    guards.length === 0
-      ? innermost
-      : makeIf(
-          guards.reduce((a, b) => binary("and", a, b)),
-          innermost,
-        );
-  for (let position = newChain.length - 1; position >= 0; position--) {
-    const loop = newChain[position]!;
-    rebuilt = rebuildFor(loop, loop.extent, rebuilt);
-  }
-  const body = replaceLoop(nest.body, top.loopVar.name, () => rebuilt);
-  return { ...nest, body };
 }
 
 export function applyAnnotation(nest: LoopNest, record: LoopAnnotationRecord): LoopNest {
@@ -192,7 +196,7 @@ const VECTOR_TYPES = new Set(["float32", "int32", "uint32"]);
 function checkVectorize(nest: LoopNest, loop: For, extent: number): void {
   const name = loop.loopVar.name;
   if (isReductionLoop(nest, name)) throw scheduleError("vectorize", name, "it iterates a reduction axis");
-  if (extent % 4 !== 0) throw scheduleError("vectorize", name, `extent ${extent} is not a multiple of 4 lanes`);
+  if (extent < 4) throw scheduleError("vectorize", name, `extent ${extent} is below 4 lanes`);
   walkStmt(loop.body, (node) => {
     if (node.kind === "for" && !isReductionLoop(nest, node.loopVar.name)) {
       throw scheduleError("vectorize", name, `it is not innermost (spatial loop '${node.loopVar.name}' is inside)`);

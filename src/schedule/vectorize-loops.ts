@@ -1,10 +1,11 @@
 /**
  * Turns loops annotated "vectorized" into 4-lane (one v128) computations.
  *
- * Requires: the loop has a constant extent that is a multiple of 4, and only
+ * Requires: the loop has a constant extent of at least 4, and only
  * reduction loops nest inside it (apply-schedule.ts checks both). Ensures:
  * - the loop variable becomes ramp(base, 1, 4) (base 0 for extent 4; an
- *   extent 4·n keeps a serial loop of n vector steps);
+ *   extent 4·n keeps a serial loop of n vector steps; an extent 4·n + r
+ *   ends with a serial loop `<loop>.rest` over the r last iterations);
  * - loop-invariant scalars stay scalar and are broadcast where they meet a
  *   vector; index arithmetic on ramps stays a ramp when it can (ramp + s,
  *   ramp · c), so a load or store at ramp(base, 1, 4) is a contiguous vector
@@ -19,6 +20,7 @@
 import {
   type Expr,
   type Var,
+  add,
   binary,
   broadcast,
   cast,
@@ -32,33 +34,51 @@ import {
 } from "../te/expr.js";
 import type { For, Stmt } from "../loop/ir.js";
 import { linearForm } from "../loop/linear.js";
-import { makeAssign, makeFor, makeIf, makeSeq, makeStore, mapStmt, rebuildFor, walkStmt } from "../loop/stmt.js";
+import {
+  makeAssign,
+  makeFor,
+  makeIf,
+  makeSeq,
+  makeStore,
+  mapStmt,
+  rebuildFor,
+  substituteStmt,
+  uniquifyLoopVars,
+  walkStmt,
+} from "../loop/stmt.js";
 
 const LANES = 4;
 const VECTOR_TYPES = new Set(["float32", "int32", "uint32", "bool"]);
 
 export function vectorizeLoops(body: Stmt): Stmt {
-  return mapStmt(body, (node) =>
+  const vectorized = mapStmt(body, (node) =>
     node.kind === "for" && node.annotation === "vectorized" ? vectorizeLoop(node) : node,
   );
+  return vectorized === body ? body : uniquifyLoopVars(vectorized);
 }
 
 class CannotVectorize extends Error {}
 
 function vectorizeLoop(loop: For): Stmt {
   const extent = loop.extent.kind === "const" ? Number(loop.extent.value) : 0;
-  if (extent === 0 || extent % LANES !== 0) return rebuildFor(loop, loop.extent, loop.body, "serial");
-  const steps = extent / LANES;
+  const steps = Math.floor(extent / LANES);
+  if (steps === 0) return rebuildFor(loop, loop.extent, loop.body, "serial");
   const stepVar = makeVar(loop.loopVar.name);
   const base = steps === 1 ? int(0) : binary("mul", stepVar, int(LANES));
+  let vectorPart: Stmt;
   try {
     const vectorizer = new Vectorizer(loop.loopVar, ramp(base, 1, LANES), localsAssignedIn(loop.body));
     const vectorBody = vectorizer.statement(loop.body);
-    return steps === 1 ? vectorBody : makeFor(stepVar, steps, vectorBody);
+    vectorPart = steps === 1 ? vectorBody : makeFor(stepVar, steps, vectorBody);
   } catch (error) {
     if (error instanceof CannotVectorize) return rebuildFor(loop, loop.extent, loop.body, "serial");
     throw error;
   }
+  const remainder = extent - steps * LANES;
+  if (remainder === 0) return vectorPart;
+  const restVar = makeVar(`${loop.loopVar.name}.rest`);
+  const restBody = substituteStmt(loop.body, new Map([[loop.loopVar, add(restVar, int(steps * LANES))]]));
+  return makeSeq([vectorPart, makeFor(restVar, remainder, restBody)]);
 }
 
 function localsAssignedIn(body: Stmt): Map<Var, Var> {

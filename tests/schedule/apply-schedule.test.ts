@@ -137,7 +137,7 @@ test("illegal schedules throw E_INVALID_SCHEDULE naming the primitive and loop",
   expectInvalid(matmul, new Schedule().parallel("j").records, /parallel 'j': it is not outermost/);
   expectInvalid(matmul, new Schedule().vectorize("i").records, /vectorize 'i': it is not innermost/);
   expectInvalid(matmul, new Schedule().vectorize("k").records, /vectorize 'k': it iterates a reduction axis/);
-  expectInvalid(matmul, new Schedule().split("j", 3).vectorize("j.inner").records, /vectorize 'j.inner': extent 3/);
+  expectInvalid(matmul, new Schedule().split("j", 3).vectorize("j.inner").records, /vectorize .j.inner.: extent 3 is below 4 lanes/);
   expectInvalid(matmul, new Schedule().reorder("k", "j").records, /reorder 'k, j': the loops are not perfectly nested/);
   expectInvalid(matmul, new Schedule().fuse("j", "k").records, /fuse 'j'/);
   expectInvalid(matmul, new Schedule().split("j", 4).split("j", 2).records, /split 'j': no loop/);
@@ -151,4 +151,11 @@ test("illegal schedules throw E_INVALID_SCHEDULE naming the primitive and loop",
   expectInvalid(softmax, new Schedule().computeAt("row_sum", "c").records, /same domain/);
   expectInvalid(softmax, new Schedule().computeAt("nothing", "r_2").records, /no stage/);
   expectInvalid(softmax, new Schedule().parallel("r").records, /not the kernel's only outermost statement/);
+});
+
+test("vectorizing an extent that is not a multiple of 4 leaves a scalar remainder loop", () => {
+  const fixture = matmulFixture(3, 7, 5);
+  const text = checkSchedule(fixture, new Schedule().vectorize("j").records);
+  assert.match(text, /acc = broadcast\(0.0, 4\)/);
+  assert.match(text, /for j.rest in 0..3 \{/);
 });
