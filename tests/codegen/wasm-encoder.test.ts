@@ -158,7 +158,7 @@ describe("WAT printer", () => {
     assert.ok(relaxed.includes("f32x4.relaxed_madd") && !relaxed.includes("f32x4.mul"));
     const moduleText = printModuleWat({ kernels: [kernel], addressOf, memoryPages: 1 });
     assert.ok(moduleText.includes('(import "env" "memory" (memory 1))'));
-    assert.ok(moduleText.includes("(func $tessera.tanh.f64x2 (param $x v128) (result v128)"));
+    assert.ok(moduleText.includes("(func $tessera.tanh.f32x4 (param $x v128) (result v128)"));
     assert.ok(moduleText.includes('(export "fused_mul_add_tanh" (func $fused_mul_add_tanh))'));
   });
 });

@@ -1,16 +1,20 @@
 /**
  * A tiny expression language for writing math helpers once and emitting
- * them for two flavors: scalar f64 and two-lane f64x2. A `Value` is the
+ * them for several flavors: scalar f64 and two-lane f64x2 (the double
+ * algorithms), scalar f32 and four-lane f32x4 (the native single-precision
+ * algorithms of single-precision.ts). A `Value` is the
  * code that pushes one value; `let` stores it in a local so it can be used
  * more than once (values are not re-evaluated implicitly: reusing an
  * un-`let` value duplicates its code, which is correct but wasteful).
  *
- * Kinds: "float" (f64 or f64x2), "bits" (i64 or i64x2, the raw IEEE bits)
- * and "mask" (i32 0/1 for f64, all-ones lanes for f64x2).
+ * Kinds: "float" (f64, f64x2, f32 or f32x4), "bits" (the raw IEEE bits as
+ * i64, i64x2, i32 or i32x4) and "mask" (i32 0/1 for the scalar flavors,
+ * all-ones lanes for the vector ones).
  */
 import { assert } from "../../support/assert.js";
 import type { FunctionBuilder } from "../function-builder.js";
 import {
+  f32Const,
   f64Const,
   i32Const,
   i64Const,
@@ -22,7 +26,7 @@ import {
 } from "../wasm/instructions.js";
 import type { PlainOp, ValueType } from "../wasm/opcodes.js";
 
-export type Flavor = "f64" | "f64x2";
+export type Flavor = "f64" | "f64x2" | "f32" | "f32x4";
 export type ValueKind = "float" | "bits" | "mask";
 
 export interface Value {
@@ -58,7 +62,22 @@ export class MathBuilder {
   }
 
   private get vector(): boolean {
-    return this.flavor === "f64x2";
+    return this.flavor === "f64x2" || this.flavor === "f32x4";
+  }
+
+  /** 64-bit lanes (f64, f64x2) rather than 32-bit ones. */
+  private get wide(): boolean {
+    return this.flavor === "f64" || this.flavor === "f64x2";
+  }
+
+  /** The opcode prefix of float operations: f64, f64x2, f32 or f32x4. */
+  private get floatPrefix(): string {
+    return this.flavor;
+  }
+
+  /** The opcode prefix of bits (integer) operations: i64, i64x2, i32 or i32x4. */
+  private get bitsPrefix(): string {
+    return this.flavor.replace("f", "i");
   }
 
   private make(kind: ValueKind, parts: readonly Value[], ...tail: Instruction[]): Value {
@@ -67,7 +86,9 @@ export class MathBuilder {
 
   private typeOf(kind: ValueKind): ValueType {
     if (this.vector) return "v128";
-    return kind === "float" ? "f64" : kind === "bits" ? "i64" : "i32";
+    if (kind === "mask") return "i32";
+    if (kind === "float") return this.wide ? "f64" : "f32";
+    return this.wide ? "i64" : "i32";
   }
 
   local(index: number, kind: ValueKind): Value {
@@ -91,15 +112,19 @@ export class MathBuilder {
   }
 
   c(value: number): Value {
-    return { kind: "float", code: [this.vector ? v128Const("f64", [value, value]) : f64Const(value)] };
+    if (this.wide) return { kind: "float", code: [this.vector ? v128Const("f64", [value, value]) : f64Const(value)] };
+    return { kind: "float", code: [this.vector ? v128Const("f32", [value, value, value, value]) : f32Const(value)] };
   }
 
+  /** Raw bits in every lane (32-bit flavors take the low 32 bits of `value`). */
   bitsConst(value: bigint): Value {
-    return { kind: "bits", code: [this.vector ? v128Const("i64", [value, value]) : i64Const(value)] };
+    if (this.wide) return { kind: "bits", code: [this.vector ? v128Const("i64", [value, value]) : i64Const(value)] };
+    const word = Number(BigInt.asIntN(32, value));
+    return { kind: "bits", code: [this.vector ? v128Const("i32", [word, word, word, word]) : i32Const(word)] };
   }
 
   private floatOp(op: FloatUnary | FloatBinary): PlainOp {
-    return `${this.vector ? "f64x2" : "f64"}.${op}`;
+    return `${this.floatPrefix}.${op}` as PlainOp;
   }
 
   unary(op: FloatUnary, a: Value): Value {
@@ -126,7 +151,7 @@ export class MathBuilder {
 
   compare(op: FloatCompare, a: Value, b: Value): Value {
     assert(a.kind === "float" && b.kind === "float", `compare of ${a.kind}`);
-    return this.make("mask", [a, b], plain(`${this.vector ? "f64x2" : "f64"}.${op}`));
+    return this.make("mask", [a, b], plain(`${this.floatPrefix}.${op}` as PlainOp));
   }
 
   lt = (a: Value, b: Value): Value => this.compare("lt", a, b);
@@ -159,36 +184,45 @@ export class MathBuilder {
 
   bits(a: Value): Value {
     assert(a.kind === "float", "bits of a non-float");
-    return this.vector ? { kind: "bits", code: a.code } : this.make("bits", [a], plain("i64.reinterpret_f64"));
+    if (this.vector) return { kind: "bits", code: a.code };
+    return this.make("bits", [a], plain(this.wide ? "i64.reinterpret_f64" : "i32.reinterpret_f32"));
   }
 
   float(a: Value): Value {
     assert(a.kind === "bits", "float of non-bits");
-    return this.vector ? { kind: "float", code: a.code } : this.make("float", [a], plain("f64.reinterpret_i64"));
+    if (this.vector) return { kind: "float", code: a.code };
+    return this.make("float", [a], plain(this.wide ? "f64.reinterpret_i64" : "f32.reinterpret_i32"));
   }
 
   bitsOp(op: BitsBinary, a: Value, b: Value): Value {
     assert(a.kind === "bits" && b.kind === "bits", `bits ${op}`);
-    const vectorOp = op === "add" || op === "sub" ? `i64x2.${op}` : `v128.${op}`;
-    return this.make("bits", [a, b], plain((this.vector ? vectorOp : `i64.${op}`) as PlainOp));
+    const vectorOp = op === "add" || op === "sub" ? `${this.bitsPrefix}.${op}` : `v128.${op}`;
+    return this.make("bits", [a, b], plain((this.vector ? vectorOp : `${this.bitsPrefix}.${op}`) as PlainOp));
   }
 
   shift(op: "shl" | "shr_u" | "shr_s", a: Value, count: number): Value {
     assert(a.kind === "bits", "shift of non-bits");
-    const amount = this.vector ? i32Const(count) : i64Const(BigInt(count));
-    return this.make("bits", [a], amount, plain(`${this.vector ? "i64x2" : "i64"}.${op}`));
+    const amount = this.vector || !this.wide ? i32Const(count) : i64Const(BigInt(count));
+    return this.make("bits", [a], amount, plain(`${this.bitsPrefix}.${op}` as PlainOp));
   }
 
   bitsEq(a: Value, b: Value): Value {
     assert(a.kind === "bits" && b.kind === "bits", "bitsEq");
-    return this.make("mask", [a, b], plain(this.vector ? "i64x2.eq" : "i64.eq"));
+    return this.make("mask", [a, b], plain(`${this.bitsPrefix}.eq` as PlainOp));
   }
 
-  /** |a| with the sign of b (f64x2 has no copysign). */
+  /** Bits holding a signed 32-bit integer → that integer as a float (32-bit flavors only). */
+  convertInteger(a: Value): Value {
+    assert(a.kind === "bits" && !this.wide, "convertInteger needs 32-bit bits");
+    return this.make("float", [a], plain(this.vector ? "f32x4.convert_i32x4_s" : "f32.convert_i32_s"));
+  }
+
+  /** |a| with the sign of b (the vector types have no copysign). */
   copysign(a: Value, b: Value): Value {
-    if (!this.vector) return this.make("float", [a, b], plain("f64.copysign"));
-    const sign = this.bitsConst(1n << 63n);
-    const magnitude = this.bitsOp("and", this.bits(this.abs(a)), this.bitsConst((1n << 63n) - 1n));
+    if (!this.vector) return this.make("float", [a, b], plain(this.wide ? "f64.copysign" : "f32.copysign"));
+    const signBit = this.wide ? 1n << 63n : 1n << 31n;
+    const sign = this.bitsConst(signBit);
+    const magnitude = this.bitsOp("and", this.bits(this.abs(a)), this.bitsConst(signBit - 1n));
     return this.float(this.bitsOp("or", magnitude, this.bitsOp("and", this.bits(b), sign)));
   }
 
@@ -202,8 +236,9 @@ export class MathBuilder {
     return result;
   }
 
-  /** A float holding an integer in [-2^51, 2^51] → its value as bits (two's complement). */
+  /** A float holding an integer in [-2^51, 2^51] → its value as bits (two's complement). f64 flavors only. */
   integerBits(integral: Value): Value {
+    assert(this.wide, "integerBits is for f64 flavors");
     return this.bitsOp(
       "sub",
       this.bits(this.add(integral, this.c(ROUNDING_MAGIC))),
@@ -213,11 +248,13 @@ export class MathBuilder {
 
   /** Bits holding a small non-negative integer (< 2^51) → that integer as a float. */
   integerFloat(bits: Value): Value {
+    assert(this.wide, "integerFloat is for f64 flavors");
     return this.sub(this.float(this.bitsOp("or", bits, this.bitsConst(0x4330000000000000n))), this.c(2 ** 52));
   }
 
   /** 2^k for a float integer k in [-1022, 1023]. */
   pow2(k: Value): Value {
+    assert(this.wide, "pow2 is for f64 flavors");
     return this.float(this.shift("shl", this.bits(this.add(k, this.c(ROUNDING_MAGIC + 1023))), 52));
   }
 

@@ -1,9 +1,11 @@
 /**
  * Generates the math helper functions a module needs, by name (see
  * names.ts). Each algorithm is written once in the DSL and instantiated as
- * `…f64` (scalar) and `…f64x2` (internal, two lanes). The f32 flavors widen
- * to f64, call those and round back, so f32 results are within an ulp of
- * the correctly rounded value; `…f32x4` splits into two f64x2 halves.
+ * `…f64` (scalar) and `…f64x2` (internal, two lanes). exp, log, erf, tanh
+ * and sigmoid have native single-precision algorithms (single-precision.ts)
+ * for `…f32` and `…f32x4`, a few ulp from the correctly rounded value; the
+ * other f32 flavors widen to f64, call the f64 core and round back (`…f32x4`
+ * splits into two f64x2 halves).
  * fmod (exact, by binary long division) and integer pow are scalar loops.
  *
  * Nothing here calls JS: every helper is wasm arithmetic.
@@ -17,6 +19,7 @@ import { MathBuilder, type Flavor, type Value } from "./dsl.js";
 import { acoshOf, asinhOf, atanhOf, coshOf, expOf, logOf, powOf, sigmoidOf, sinhOf, tanhOf } from "./elementary.js";
 import { acosOf, asinOf, atanOf, cosOf, sinOf, tanOf } from "./trigonometric.js";
 import { erfOf } from "./special.js";
+import { erfOfSingle, expOfSingle, logOfSingle, sigmoidOfSingle, tanhOfSingle } from "./single-precision.js";
 import { emitFmod, emitIntegerPow } from "./loops.js";
 import type { FloatMathFunction, TranscendentalOp } from "./names.js";
 
@@ -41,6 +44,15 @@ const UNARY_ALGORITHMS: Readonly<Record<TranscendentalOp, UnaryAlgorithm>> = {
   atanh: atanhOf,
 };
 
+/** Functions computed natively in f32 lanes (the rest of the f32 flavors widen to f64). */
+const SINGLE_PRECISION_ALGORITHMS: Readonly<Partial<Record<TranscendentalOp, UnaryAlgorithm>>> = {
+  exp: expOfSingle,
+  log: logOfSingle,
+  erf: erfOfSingle,
+  tanh: tanhOfSingle,
+  sigmoid: sigmoidOfSingle,
+};
+
 export interface GeneratedHelper {
   readonly definition: FunctionDefinition;
   /** Other helpers this one calls. */
@@ -57,6 +69,10 @@ export function generateHelper(name: string): GeneratedHelper {
   if (fn === "ipow") return { definition: integerPowFunction(name, flavor as "i32" | "i64"), calls: [] };
   if (fn === "fmod") return fmodHelper(name, flavor);
   const arity = fn === "pow" ? 2 : 1;
+  const single = SINGLE_PRECISION_ALGORITHMS[fn as TranscendentalOp];
+  if (single !== undefined && (flavor === "f32" || flavor === "f32x4")) {
+    return { definition: singleFunction(name, single, flavor), calls: [] };
+  }
   switch (flavor) {
     case "f64":
     case "f64x2":
@@ -84,6 +100,15 @@ function coreFunction(name: string, fn: FloatMathFunction, flavor: Flavor, arity
     result = UNARY_ALGORITHMS[fn](m, x);
   }
   m.emit(result);
+  return builder.finish(false);
+}
+
+/** A native single-precision helper: one f32 (or f32x4) parameter, computed in f32 lanes. */
+function singleFunction(name: string, algorithm: UnaryAlgorithm, flavor: "f32" | "f32x4"): FunctionDefinition {
+  const type: ValueType = flavor === "f32" ? "f32" : "v128";
+  const builder = new FunctionBuilder(name, [{ name: "x", type }], [type]);
+  const m = new MathBuilder(flavor, builder);
+  m.emit(algorithm(m, m.local(0, "float")));
   return builder.finish(false);
 }
 

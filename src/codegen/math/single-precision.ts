@@ -1,0 +1,127 @@
+/**
+ * Native single-precision exp, log, erf, tanh and sigmoid (scalar f32 and
+ * f32x4), written in the math DSL. These are the functions that dominate
+ * elementwise time in transformers (softmax, GELU, activations); computing
+ * them in f32 lanes does four elements per instruction instead of widening
+ * to two f64x2 halves.
+ *
+ * Methods (Cephes single-precision, Moshier; erf after N. Juffa's erff):
+ * - exp: n = round(x / ln2) by the 1.5*2^23 rounding trick, r = x - n ln2
+ *   with ln2 split in two (n*LN2_HI exact), degree-7 polynomial, 2^n built
+ *   in the exponent field with an integer shift.
+ * - log: mantissa reduced to [sqrt(2)/2, sqrt(2)) by integer offset, f = m-1,
+ *   log(1+f) = f - f^2/2 + f^3 P(f) with P of degree 8.
+ * - erf: |x| <= 0.9277: x + x*P(x^2); above: 1 - exp(Q(|x|)), where Q fits
+ *   log(erfc) (so erfc's tiny values keep relative accuracy through exp).
+ * - tanh: |x| < 0.625: x + x^3 P(x^2); above: 1 - 2/(e^{2|x|} + 1).
+ * - sigmoid: 1 / (1 + e^{-x}).
+ * Worst errors measured against float64 references (tests/codegen/math-single.test.ts):
+ * about 1 ulp, sigmoid about 2.2 ulp (its negative tail).
+ */
+import type { MathBuilder, Value } from "./dsl.js";
+
+const LOG2E = 1.4426950408889634;
+/** ln 2 = LN2_HI + LN2_LO; LN2_HI has 9 significant bits, so n*LN2_HI is exact for |n| < 2^15. */
+const LN2_HI = 0.693359375;
+const LN2_LO = -2.1219444e-4;
+/** 1.5 * 2^23: adding it rounds an f32 below 2^22 in magnitude to an integer held in the low mantissa bits. */
+const ROUNDING_MAGIC = 12582912;
+const ROUNDING_MAGIC_BITS = 0x4b400000n;
+const ONE_BITS = 0x3f800000n;
+const SMALLEST_NORMAL = 1.1754943508222875e-38;
+
+/** Coefficients of e^r = 1 + r + r^2 (c0 + c1 r + ...), |r| <= ln2/2 (Cephes expf). */
+const EXP_COEFFICIENTS = [
+  5.0000001201e-1, 1.6666665459e-1, 4.1665795894e-2, 8.3334519073e-3, 1.3981999507e-3, 1.98756915e-4,
+];
+/** log(1+f) = f - f^2/2 + f^3 (c0 + c1 f + ...), f in [sqrt(2)/2 - 1, sqrt(2) - 1] (Cephes logf). */
+const LOG_COEFFICIENTS = [
+  3.3333331174e-1, -2.4999993993e-1, 2.0000714765e-1, -1.6668057665e-1, 1.4249322787e-1, -1.242014084e-1,
+  1.167699874e-1, -1.151461031e-1, 7.0376836292e-2,
+];
+/** tanh(x) = x + x^3 (c0 + c1 x^2 + ...), |x| < 0.625 (Cephes tanhf). */
+const TANH_COEFFICIENTS = [-3.33332819422e-1, 1.33314422036e-1, -5.37397155531e-2, 2.06390887954e-2, -5.70498872745e-3];
+const TANH_SWITCH = 0.625;
+/** erf(x) = x + x (c0 + c1 x^2 + ...), |x| <= ERF_SWITCH. */
+const ERF_SMALL_COEFFICIENTS = [
+  1.28379166e-1, -3.76125336e-1, 1.12819925e-1, -2.67681349e-2, 4.99119423e-3, -5.96761703e-4,
+];
+/** log(erfc(t)) = -t + t (c0 + c1 t + ...), ERF_SWITCH < t <= 4 (degree 7 in all). */
+const ERF_TAIL_COEFFICIENTS = [
+  -1.28717512e-1, -6.34846687e-1, -1.06777877e-1, 2.42546219e-2, -3.88396438e-3, 3.83197126e-4, -1.7285347e-5,
+];
+const ERF_SWITCH = 0.927734375;
+/** erf(4) rounds to 1 in f32; clamping keeps the tail polynomial from overflowing. */
+const ERF_SATURATION = 4;
+
+/**
+ * "full": any input (overflow → inf, underflow through subnormals → 0, NaN → NaN).
+ * "moderate": callers guarantee x in [-87, 88] (or NaN), so 2^n is one normal
+ * scale factor and no clamp is needed.
+ */
+type ExpRange = "full" | "moderate";
+
+export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "full"): Value {
+  const x = m.let(range === "full" ? m.min(m.max(input, m.c(-104)), m.c(89)) : input, "x");
+  const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
+  const n = m.let(m.sub(shifted, m.c(ROUNDING_MAGIC)), "n");
+  const r = m.let(m.sub(m.sub(x, m.mul(n, m.c(LN2_HI))), m.mul(n, m.c(LN2_LO))), "r");
+  const polynomial = m.horner(r, EXP_COEFFICIENTS);
+  const p = m.add(m.add(m.mul(polynomial, m.mul(r, r)), r), m.c(1));
+  if (range === "moderate") {
+    // The magic's low 9 bits are zero, so shifting its bits left by 23 leaves n << 23.
+    return m.mul(p, m.float(m.bitsOp("add", m.shift("shl", m.bits(shifted), 23), m.bitsConst(ONE_BITS))));
+  }
+  // n in [-151, 129]: 2^n as two normal factors 2^half * 2^(n-half), so subnormal results round once.
+  const integer = m.let(m.bitsOp("sub", m.bits(shifted), m.bitsConst(ROUNDING_MAGIC_BITS)), "integer");
+  const half = m.let(m.shift("shr_s", integer, 1), "half");
+  const scale = (k: Value): Value => m.float(m.bitsOp("add", m.shift("shl", k, 23), m.bitsConst(ONE_BITS)));
+  return m.mul(m.mul(p, scale(half)), scale(m.bitsOp("sub", integer, half)));
+}
+
+export function logOfSingle(m: MathBuilder, input: Value): Value {
+  const x = m.let(input, "x");
+  const subnormal = m.let(m.lt(x, m.c(SMALLEST_NORMAL)), "subnormal");
+  const scaled = m.select(subnormal, m.mul(x, m.c(2 ** 23)), x);
+  // Offsetting by the bits of 1 - sqrt(2)/2 makes the exponent field round at sqrt(2).
+  const shifted = m.let(m.bitsOp("add", m.bits(scaled), m.bitsConst(ONE_BITS - 0x3f3504f3n)), "shifted");
+  const exponent = m.convertInteger(m.bitsOp("sub", m.shift("shr_u", shifted, 23), m.bitsConst(127n)));
+  const k = m.let(m.sub(exponent, m.select(subnormal, m.c(23), m.c(0))), "k");
+  const mantissa = m.float(m.bitsOp("add", m.bitsOp("and", shifted, m.bitsConst(0x7fffffn)), m.bitsConst(0x3f3504f3n)));
+  const f = m.let(m.sub(mantissa, m.c(1)), "f");
+  const z = m.let(m.mul(f, f), "z");
+  const cubic = m.mul(m.mul(m.horner(f, LOG_COEFFICIENTS), f), z);
+  const correction = m.sub(m.add(cubic, m.mul(k, m.c(LN2_LO))), m.mul(m.c(0.5), z));
+  const result = m.add(m.add(f, correction), m.mul(k, m.c(LN2_HI)));
+  const withInfinity = m.select(m.eq(x, m.c(Infinity)), m.c(Infinity), result);
+  const withZero = m.select(m.eq(x, m.c(0)), m.c(-Infinity), withInfinity);
+  return m.select(m.ge(x, m.c(0)), withZero, m.c(NaN));
+}
+
+export function erfOfSingle(m: MathBuilder, input: Value): Value {
+  const x = m.let(input, "x");
+  const t = m.let(m.abs(x), "t");
+  const square = m.let(m.mul(t, t), "square");
+  const small = m.add(m.mul(m.horner(square, ERF_SMALL_COEFFICIENTS), t), t);
+  const clamped = m.let(m.min(t, m.c(ERF_SATURATION)), "clamped");
+  const exponent = m.sub(m.mul(m.horner(clamped, ERF_TAIL_COEFFICIENTS), clamped), clamped);
+  // exponent is in [-18, -1.8] for t in (ERF_SWITCH, 4] (NaN stays NaN).
+  const tail = m.sub(m.c(1), expOfSingle(m, exponent, "moderate"));
+  return m.copysign(m.select(m.gt(t, m.c(ERF_SWITCH)), tail, small), x);
+}
+
+export function tanhOfSingle(m: MathBuilder, input: Value): Value {
+  const x = m.let(input, "x");
+  const a = m.let(m.abs(x), "a");
+  const z = m.let(m.mul(x, x), "z");
+  // Both branches compute tanh|x| (so tanh(-0) = -0 comes from the copysign).
+  const small = m.add(m.mul(m.mul(m.horner(z, TANH_COEFFICIENTS), z), a), a);
+  // tanh(10) rounds to 1 in f32; clamping keeps e^{2a} finite.
+  const e = m.let(expOfSingle(m, m.mul(m.c(2), m.min(a, m.c(10))), "moderate"), "e");
+  const large = m.sub(m.c(1), m.div(m.c(2), m.add(e, m.c(1))));
+  return m.copysign(m.select(m.lt(a, m.c(TANH_SWITCH)), small, large), x);
+}
+
+export function sigmoidOfSingle(m: MathBuilder, input: Value): Value {
+  return m.div(m.c(1), m.add(m.c(1), expOfSingle(m, m.neg(input))));
+}
