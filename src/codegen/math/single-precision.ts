@@ -62,7 +62,7 @@ const ERF_SATURATION = 4;
 type ExpRange = "full" | "moderate";
 
 export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "full"): Value {
-  const x = m.let(range === "full" ? m.min(m.max(input, m.c(-104)), m.c(89)) : input, "x");
+  const x = m.let(range === "full" ? clamp(m, input, -104, 89) : input, "x");
   const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
   const n = m.let(m.sub(shifted, m.c(ROUNDING_MAGIC)), "n");
   const r = m.let(m.sub(m.sub(x, m.mul(n, m.c(LN2_HI))), m.mul(n, m.c(LN2_LO))), "r");
@@ -77,6 +77,16 @@ export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "ful
   const half = m.let(m.shift("shr_s", integer, 1), "half");
   const scale = (k: Value): Value => m.float(m.bitsOp("add", m.shift("shl", k, 23), m.bitsConst(ONE_BITS)));
   return m.mul(m.mul(p, scale(half)), scale(m.bitsOp("sub", integer, half)));
+}
+
+/**
+ * input limited to [low, high], NaN kept. Compare-and-select rather than
+ * f32x4.min/max, whose NaN rules cost V8 about seven x64 instructions each.
+ */
+function clamp(m: MathBuilder, input: Value, low: number, high: number): Value {
+  const value = m.let(input, "unclamped");
+  const belowHigh = m.let(m.select(m.gt(value, m.c(high)), m.c(high), value), "below_high");
+  return m.select(m.lt(belowHigh, m.c(low)), m.c(low), belowHigh);
 }
 
 export function logOfSingle(m: MathBuilder, input: Value): Value {
@@ -103,7 +113,7 @@ export function erfOfSingle(m: MathBuilder, input: Value): Value {
   const t = m.let(m.abs(x), "t");
   const square = m.let(m.mul(t, t), "square");
   const small = m.add(m.mul(m.horner(square, ERF_SMALL_COEFFICIENTS), t), t);
-  const clamped = m.let(m.min(t, m.c(ERF_SATURATION)), "clamped");
+  const clamped = m.let(m.select(m.gt(t, m.c(ERF_SATURATION)), m.c(ERF_SATURATION), t), "clamped");
   const exponent = m.sub(m.mul(m.horner(clamped, ERF_TAIL_COEFFICIENTS), clamped), clamped);
   // exponent is in [-18, -1.8] for t in (ERF_SWITCH, 4] (NaN stays NaN).
   const tail = m.sub(m.c(1), expOfSingle(m, exponent, "moderate"));
@@ -117,7 +127,7 @@ export function tanhOfSingle(m: MathBuilder, input: Value): Value {
   // Both branches compute tanh|x| (so tanh(-0) = -0 comes from the copysign).
   const small = m.add(m.mul(m.mul(m.horner(z, TANH_COEFFICIENTS), z), a), a);
   // tanh(10) rounds to 1 in f32; clamping keeps e^{2a} finite.
-  const e = m.let(expOfSingle(m, m.mul(m.c(2), m.min(a, m.c(10))), "moderate"), "e");
+  const e = m.let(expOfSingle(m, m.mul(m.c(2), m.select(m.gt(a, m.c(10)), m.c(10), a)), "moderate"), "e");
   const large = m.sub(m.c(1), m.div(m.c(2), m.add(e, m.c(1))));
   return m.copysign(m.select(m.lt(a, m.c(TANH_SWITCH)), small, large), x);
 }
