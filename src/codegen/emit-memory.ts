@@ -16,7 +16,7 @@ import type { Buffer, Store } from "../loop/ir.js";
 import type { Expr, Load } from "../te/expr.js";
 import type { KernelContext } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
-import { i32Const, lane, localGet, localSet, memory, plain, v128Const } from "./wasm/instructions.js";
+import { globalGet, i32Const, lane, localGet, localSet, memory, plain, v128Const } from "./wasm/instructions.js";
 import type { LaneOp, MemoryOp } from "./wasm/opcodes.js";
 
 const LOAD_OPS: Readonly<Record<DType, MemoryOp>> = {
@@ -90,16 +90,24 @@ export function emitAddress(context: KernelContext, buffer: Buffer, index: Expr,
   const { rest, constant } = splitConstant(index);
   const folded = base + constant * bytes;
   const builder = context.builder;
+  const baseGlobal = context.baseGlobalOf(buffer);
   if (rest === null && folded >= 0) {
-    builder.emit(i32Const(0));
+    builder.emit(baseGlobal === null ? i32Const(0) : globalGet(baseGlobal));
     return folded;
   }
   const canFold = rest !== null && folded >= 0 && isNonNegative(context, rest);
   emitExpr(context, canFold ? rest : index);
   if (bytes > 1) builder.emit(i32Const(log2Bytes(buffer.dtype)), plain("i32.shl"));
+  emitAddBase(context, buffer);
   if (canFold) return folded;
   assert(base >= 0, `negative address of buffer ${buffer.name}`);
   return base;
+}
+
+/** Adds the buffer's run-time base (a thread's scratch base) to the address on the stack, if it has one. */
+function emitAddBase(context: KernelContext, buffer: Buffer): void {
+  const baseGlobal = context.baseGlobalOf(buffer);
+  if (baseGlobal !== null) context.builder.emit(globalGet(baseGlobal), plain("i32.add"));
 }
 
 export function emitLoad(context: KernelContext, load: Load): void {
@@ -189,6 +197,7 @@ function laneAddresser(
   const at = (k: number): number => {
     builder.emit(localGet(indices), lane("i32x4.extract_lane", k));
     if (bytes > 1) builder.emit(i32Const(log2Bytes(buffer.dtype)), plain("i32.shl"));
+    emitAddBase(context, buffer);
     return context.addressOf(buffer);
   };
   return { at, release: () => builder.release(indices) };

@@ -16,6 +16,13 @@ export interface KernelEmitOptions {
   readonly addressOf: (buffer: Buffer) => number;
   /** Lets f32x4 a*b+c use f32x4.relaxed_madd (results may differ in the last bit). */
   readonly relaxedSimd?: boolean;
+  /**
+   * Name of a mutable i32 global holding this instance's scratch base. When
+   * set, `addressOf` of a "scratch" buffer is an offset from that base, added
+   * at run time, so each thread's instance works in its own copy of scratch
+   * (threaded modules); otherwise every address is absolute.
+   */
+  readonly scratchBase?: string;
 }
 
 /** The wasm type holding a value of `dtype` with `lanes` lanes. */
@@ -43,6 +50,11 @@ export class KernelContext {
 
   addressOf(buffer: Buffer): number {
     return this.options.addressOf(buffer);
+  }
+
+  /** The global to add to `addressOf(buffer)` at run time, or null when the address is absolute. */
+  baseGlobalOf(buffer: Buffer): string | null {
+    return buffer.scope === "scratch" ? (this.options.scratchBase ?? null) : null;
   }
 
   /** The local holding `variable`, declared on first use. */

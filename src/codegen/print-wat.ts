@@ -28,6 +28,9 @@ export function printModuleDefinitionWat(module: ModuleDefinition): string {
     .filter((part) => part !== undefined)
     .join(" ");
   const lines = ["(module", `  (import "env" "memory" (memory ${limits}))`];
+  for (const global of module.globals ?? []) {
+    lines.push(`  (global $${global.name} (mut i32) (i32.const ${global.initial}))`);
+  }
   for (const definition of module.functions) {
     lines.push(
       ...printFunctionWat(definition)

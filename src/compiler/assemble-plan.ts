@@ -1,7 +1,9 @@
 /**
  * Turns lowered kernels into an execution plan: lays out the weights image,
  * plans the activation arena by liveness (plan-memory.ts), places each
- * kernel's scratch buffers, and resolves every buffer to a byte address.
+ * kernel's scratch buffers, and resolves every buffer to a byte address
+ * (for threaded modules, scratch buffers to an offset from the running
+ * thread's scratch base; see plan.ts).
  *
  * View groups produce no step: their outputs alias the bytes of their input
  * (followed through chains of views to a root value).
@@ -52,12 +54,14 @@ export function assemblePlan(
   };
 
   const scratchOffset = alignUp(arenaOffset + arena.arenaBytes, ALIGNMENT);
-  const scratch = placeScratch(lowered, scratchOffset);
+  const scratch = placeScratch(lowered);
+  // Threaded modules add each instance's scratch base at run time (emit-module.ts).
+  const scratchBase = options.threads ? 0 : scratchOffset;
   const addressOf = (buffer: Buffer): number => {
     if (buffer.scope === "scratch") {
-      const address = scratch.offsets.get(buffer.id);
-      assert(address !== undefined, `scratch buffer ${buffer.name} was not placed`);
-      return address;
+      const offset = scratch.offsets.get(buffer.id);
+      assert(offset !== undefined, `scratch buffer ${buffer.name} was not placed`);
+      return scratchBase + offset;
     }
     assert(buffer.valueId !== undefined, `global buffer ${buffer.name} has no value`);
     const value = arena.valuesById.get(buffer.valueId) ?? weightLayout.valuesById.get(buffer.valueId);
@@ -215,8 +219,11 @@ function planArena(lowered: LoweredModel, viewSources: ReadonlyMap<Value, Value>
   return { placements: plan.placements, arenaBytes: plan.arenaBytes, valuesById };
 }
 
-/** Kernels run one after another, so every kernel's scratch starts at the same offset. */
-function placeScratch(lowered: LoweredModel, scratchOffset: number): { offsets: Map<number, number>; bytes: number } {
+/**
+ * Offsets of scratch buffers within one thread's scratch area. Kernels run one
+ * after another, so every kernel's scratch starts at offset 0.
+ */
+function placeScratch(lowered: LoweredModel): { offsets: Map<number, number>; bytes: number } {
   const offsets = new Map<number, number>();
   let maxBytes = 0;
   for (const step of lowered.steps) {
@@ -224,7 +231,7 @@ function placeScratch(lowered: LoweredModel, scratchOffset: number): { offsets: 
     for (const buffer of step.kernel.buffers) {
       if (buffer.scope !== "scratch" || offsets.has(buffer.id)) continue;
       size = alignUp(size, ALIGNMENT);
-      offsets.set(buffer.id, scratchOffset + size);
+      offsets.set(buffer.id, size);
       size += buffer.size * dtypeBytes(buffer.dtype);
     }
     maxBytes = Math.max(maxBytes, alignUp(size, ALIGNMENT));

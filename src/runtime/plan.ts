@@ -8,6 +8,15 @@
  *   [weightsOffset, +weightsBytes)     weights image, copied from weights.bin once
  *   [arenaOffset, +arenaBytes)         activations, inputs and outputs, reused by liveness
  *   [scratchOffset, +scratchBytes)     kernel-private temporaries
+ *
+ * `memoryBytes` is the size for one thread. A module compiled with threads
+ * (features.threads) gives each thread its own copy of the scratch area,
+ * since threads run parts of the same kernel at once: thread i (0 = the
+ * calling thread) uses [scratchOffset + i * scratchBytes, +scratchBytes) and
+ * the runtime sizes the memory for the thread count it picks,
+ * scratchOffset + threads * scratchBytes rounded up to pages (see
+ * runtime/memory.ts memoryBytesFor). The module reads its base from a global
+ * set through its `set_scratch_base` export (codegen/emit-module.ts).
  */
 import type { DType } from "../support/dtype.js";
 

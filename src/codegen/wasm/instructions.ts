@@ -6,7 +6,7 @@
  * Calls name their callee; the module builder resolves names to function
  * indices when it serializes, so helper functions can be added in any order.
  */
-import { assert, unreachable } from "../../support/assert.js";
+import { InternalError, assert, unreachable } from "../../support/assert.js";
 import type { ByteWriter } from "./encoder.js";
 import {
   BLOCK_OPCODES,
@@ -14,6 +14,7 @@ import {
   CALL_OPCODE,
   CONST_OPCODES,
   EMPTY_BLOCK_TYPE,
+  GLOBAL_OPCODES,
   LANE_OPCODES,
   LOCAL_OPCODES,
   MEMORY_NATURAL_ALIGN,
@@ -24,6 +25,7 @@ import {
   VALUE_TYPE_CODES,
   type BlockOp,
   type BranchOp,
+  type GlobalOp,
   type LaneOp,
   type LocalOp,
   type MemoryOp,
@@ -46,7 +48,9 @@ export type Instruction =
   | { readonly kind: "shuffle"; readonly lanes: readonly number[] }
   | { readonly kind: "block"; readonly op: BlockOp; readonly result: ValueType | null }
   | { readonly kind: "branch"; readonly op: BranchOp; readonly depth: number }
-  | { readonly kind: "call"; readonly target: string };
+  | { readonly kind: "call"; readonly target: string }
+  /** Globals are named like call targets; the module builder resolves the index. */
+  | { readonly kind: "global"; readonly op: GlobalOp; readonly target: string };
 
 export const plain = (op: PlainOp): Instruction => ({ kind: "plain", op });
 export const localGet = (index: number): Instruction => ({ kind: "local", op: "local.get", index });
@@ -64,6 +68,8 @@ export const f64Const = (value: number): Instruction => ({ kind: "f64.const", va
 export const block = (op: BlockOp, result: ValueType | null = null): Instruction => ({ kind: "block", op, result });
 export const branch = (op: BranchOp, depth: number): Instruction => ({ kind: "branch", op, depth });
 export const call = (target: string): Instruction => ({ kind: "call", target });
+export const globalGet = (target: string): Instruction => ({ kind: "global", op: "global.get", target });
+export const globalSet = (target: string): Instruction => ({ kind: "global", op: "global.set", target });
 export const shuffle = (lanes: readonly number[]): Instruction => {
   assert(lanes.length === 16 && lanes.every((index) => index >= 0 && index < 32), "shuffle lanes");
   return { kind: "shuffle", lanes };
@@ -84,11 +90,12 @@ export function v128Const(laneType: "f32" | "i32" | "f64" | "i64", values: reado
   return { kind: "v128.const", bytes: [...new Uint8Array(view.buffer)] };
 }
 
-/** Writes one instruction; `functionIndex` resolves call targets. */
+/** Writes one instruction; `functionIndex` resolves call targets and `globalIndex` global names. */
 export function encodeInstruction(
   writer: ByteWriter,
   instruction: Instruction,
   functionIndex: (name: string) => number,
+  globalIndex: (name: string) => number = unknownGlobal,
 ): void {
   switch (instruction.kind) {
     case "plain":
@@ -131,6 +138,9 @@ export function encodeInstruction(
     case "call":
       writer.byte(CALL_OPCODE).u32(functionIndex(instruction.target));
       return;
+    case "global":
+      writer.raw(GLOBAL_OPCODES[instruction.op]).u32(globalIndex(instruction.target));
+      return;
     default:
       unreachable(instruction);
   }
@@ -163,9 +173,15 @@ export function instructionText(instruction: Instruction, localName: (index: num
       return `${instruction.op} ${instruction.depth}`;
     case "call":
       return `call $${instruction.target}`;
+    case "global":
+      return `${instruction.op} $${instruction.target}`;
     default:
       return unreachable(instruction);
   }
+}
+
+function unknownGlobal(name: string): number {
+  throw new InternalError(`global ${name} used outside a module that defines it`);
 }
 
 function memoryText(op: MemoryOp, alignLog2: number, offset: number): string {

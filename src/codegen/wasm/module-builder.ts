@@ -1,6 +1,7 @@
 /**
  * Serializes a module: deduplicated function types, one imported memory
- * (`env.memory`), the functions with their locals, exports, and a "name"
+ * (`env.memory`), mutable i32 globals (per-instance state such as a
+ * thread's scratch base), the functions with their locals, exports, and a "name"
  * custom section (function and local names) so engines' stack traces and
  * disassemblers show kernel names.
  *
@@ -11,7 +12,7 @@
 import { assert } from "../../support/assert.js";
 import { ByteWriter } from "./encoder.js";
 import { encodeInstruction, type Instruction } from "./instructions.js";
-import { VALUE_TYPE_CODES, type ValueType } from "./opcodes.js";
+import { CONST_OPCODES, VALUE_TYPE_CODES, type ValueType } from "./opcodes.js";
 
 export interface FunctionDefinition {
   readonly name: string;
@@ -34,12 +35,19 @@ export interface MemoryImport {
   readonly shared: boolean;
 }
 
+/** A mutable i32 global, private to each instance (not exported; set through an exported function). */
+export interface GlobalDefinition {
+  readonly name: string;
+  readonly initial: number;
+}
+
 export interface ModuleDefinition {
   readonly memory: MemoryImport;
+  readonly globals?: readonly GlobalDefinition[];
   readonly functions: readonly FunctionDefinition[];
 }
 
-const SECTION = { custom: 0, type: 1, import: 2, function: 3, export: 7, code: 10 } as const;
+const SECTION = { custom: 0, type: 1, import: 2, function: 3, global: 6, export: 7, code: 10 } as const;
 const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
 export function signatureKey(definition: Pick<FunctionDefinition, "params" | "results">): string {
@@ -57,6 +65,12 @@ export function encodeModule(module: ModuleDefinition): Uint8Array<ArrayBuffer> 
     assert(index !== undefined, `call to unknown function ${name}`);
     return index;
   };
+  const globals = module.globals ?? [];
+  const globalIndex = (name: string): number => {
+    const index = globals.findIndex((global) => global.name === name);
+    assert(index >= 0, `unknown global ${name}`);
+    return index;
+  };
   const typeKeys = [...new Set(module.functions.map(signatureKey))];
   const writer = new ByteWriter().raw(MAGIC_AND_VERSION);
   writer.section(SECTION.type, typeSection(module.functions, typeKeys));
@@ -65,9 +79,10 @@ export function encodeModule(module: ModuleDefinition): Uint8Array<ArrayBuffer> 
     out.u32(typeKeys.indexOf(signatureKey(definition))),
   );
   writer.section(SECTION.function, functions);
+  if (globals.length > 0) writer.section(SECTION.global, globalSection(globals));
   writer.section(SECTION.export, exportSection(module.functions));
   const code = new ByteWriter().vector(module.functions, (out, definition) => {
-    const body = functionBody(definition, functionIndex);
+    const body = functionBody(definition, functionIndex, globalIndex);
     out.u32(body.size).raw(body.bytes());
   });
   writer.section(SECTION.code, code);
@@ -96,6 +111,13 @@ function importSection(memory: MemoryImport): ByteWriter {
     .u32(maximum);
 }
 
+/** Each global: type i32, mutable, initializer `i32.const initial; end`. */
+function globalSection(globals: readonly GlobalDefinition[]): ByteWriter {
+  return new ByteWriter().vector(globals, (out, global) => {
+    out.byte(VALUE_TYPE_CODES.i32).byte(0x01).byte(CONST_OPCODES["i32.const"]).s32(global.initial).byte(0x0b);
+  });
+}
+
 function exportSection(functions: readonly FunctionDefinition[]): ByteWriter {
   const exported = functions
     .map((definition, index) => ({ definition, index }))
@@ -104,7 +126,11 @@ function exportSection(functions: readonly FunctionDefinition[]): ByteWriter {
 }
 
 /** Locals are declared as runs of equal types, as the binary format requires. */
-function functionBody(definition: FunctionDefinition, functionIndex: (name: string) => number): ByteWriter {
+function functionBody(
+  definition: FunctionDefinition,
+  functionIndex: (name: string) => number,
+  globalIndex: (name: string) => number,
+): ByteWriter {
   const runs: { type: ValueType; count: number }[] = [];
   for (const type of definition.locals) {
     const last = runs[runs.length - 1];
@@ -112,7 +138,7 @@ function functionBody(definition: FunctionDefinition, functionIndex: (name: stri
     else runs.push({ type, count: 1 });
   }
   const writer = new ByteWriter().vector(runs, (out, run) => out.u32(run.count).byte(VALUE_TYPE_CODES[run.type]));
-  for (const instruction of definition.body) encodeInstruction(writer, instruction, functionIndex);
+  for (const instruction of definition.body) encodeInstruction(writer, instruction, functionIndex, globalIndex);
   return writer.byte(0x0b);
 }
 

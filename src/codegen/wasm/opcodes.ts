@@ -286,6 +286,7 @@ export const MEMORY_NATURAL_ALIGN: Readonly<Record<keyof typeof MEMORY_OPCODES, 
 };
 
 export const LOCAL_OPCODES = { "local.get": [0x20], "local.set": [0x21], "local.tee": [0x22] } as const;
+export const GLOBAL_OPCODES = { "global.get": [0x23], "global.set": [0x24] } as const;
 export const BLOCK_OPCODES = { block: [0x02], loop: [0x03], if: [0x04] } as const;
 export const BRANCH_OPCODES = { br: [0x0c], br_if: [0x0d] } as const;
 export const CALL_OPCODE = 0x10;
@@ -297,6 +298,7 @@ export type PlainOp = keyof typeof PLAIN_OPCODES;
 export type MemoryOp = keyof typeof MEMORY_OPCODES;
 export type LaneOp = keyof typeof LANE_OPCODES;
 export type LocalOp = keyof typeof LOCAL_OPCODES;
+export type GlobalOp = keyof typeof GLOBAL_OPCODES;
 export type BlockOp = keyof typeof BLOCK_OPCODES;
 export type BranchOp = keyof typeof BRANCH_OPCODES;
 
