@@ -40,9 +40,18 @@ export function checkPlanLayout(plan: ExecutionPlan): void {
   }
 }
 
-/** Creates the memory for `plan`; shared (fixed size) when the module uses threads. */
-export function createMemory(plan: ExecutionPlan): WebAssembly.Memory {
-  const pages = Math.max(1, Math.ceil(plan.memoryBytes / PAGE_BYTES));
+/** Bytes of memory `plan` needs when `threads` threads each have their own scratch copy (see plan.ts). */
+export function memoryBytesFor(plan: ExecutionPlan, threads: number): number {
+  return Math.max(plan.memoryBytes, plan.scratchOffset + threads * plan.scratchBytes);
+}
+
+/**
+ * Creates the memory for `plan` run on `threads` threads; shared, with its
+ * maximum equal to its size (so nothing more is reserved), when the module
+ * uses threads.
+ */
+export function createMemory(plan: ExecutionPlan, threads = 1): WebAssembly.Memory {
+  const pages = Math.max(1, Math.ceil(memoryBytesFor(plan, threads) / PAGE_BYTES));
   if (plan.features.threads) return new WebAssembly.Memory({ initial: pages, maximum: pages, shared: true });
   return new WebAssembly.Memory({ initial: pages });
 }

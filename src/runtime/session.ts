@@ -13,10 +13,10 @@
  */
 import { type ArtifactContents, readArtifact } from "./artifact.js";
 import type { CacheableOptions } from "./compile-cache.js";
-import { type KernelFunction, type StepExecutor, createSerialExecutor } from "./executor.js";
+import { type KernelFunction, type StepExecutor, createExecutor } from "./executor.js";
 import { checkPlanFeatures, detectEngineFeatures } from "./features.js";
 import { type DeclaredInput, type Feeds, validateFeeds } from "./feeds.js";
-import { checkPlanLayout, createMemory, readTensor, writeBytes, writeTensor } from "./memory.js";
+import { checkPlanLayout, readTensor, writeBytes, writeTensor } from "./memory.js";
 import { readModelFile } from "./model-source.js";
 import type { ExecutionPlan, PlanStep, TensorSlot } from "./plan.js";
 import { type Platform, getDefaultPlatform } from "./platform.js";
@@ -27,8 +27,11 @@ import { TesseraError } from "../support/errors.js";
 
 export interface SessionOptions {
   /**
-   * Threads to run kernels on. Above 1 the model is compiled for shared
-   * memory; until the worker pool lands, kernels still run on the calling thread.
+   * Threads to run kernels on, the calling one included; defaults to the
+   * host's logical cores. Above 1, where shared memory and workers are
+   * available, a worker pool starts with the session (release() stops it) and
+   * models compile for threads; elsewhere everything runs on the calling
+   * thread. An artifact compiled without threads runs on one thread.
    */
   readonly threads?: number;
   /** Compile with relaxed-SIMD FMA; defaults to whether the engine supports it. Ignored for artifacts. */
@@ -88,10 +91,14 @@ export class InferenceSession {
   private readonly executor: StepExecutor;
   private released = false;
 
-  private constructor(current: LoadedModel | null, specializer: Specializer<LoadedModel> | null) {
+  private constructor(
+    current: LoadedModel | null,
+    specializer: Specializer<LoadedModel> | null,
+    executor: StepExecutor,
+  ) {
     this.current = current;
     this.specializer = specializer;
-    this.executor = createSerialExecutor();
+    this.executor = executor;
     const plan = current?.plan;
     this.inputNames = specializer?.inputs.map((input) => input.name) ?? plan!.inputs.map((slot) => slot.name);
     this.outputNames = specializer?.outputs.map((output) => output.name) ?? plan!.outputs.map((slot) => slot.name);
@@ -138,26 +145,41 @@ export class InferenceSession {
     options: SessionOptions = {},
   ): Promise<InferenceSession> {
     const platform = options.platform ?? (await getDefaultPlatform());
-    if (typeof source !== "string") {
-      const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
-      return InferenceSession.fromModel({ model: { bytes }, options: compileOptionsOf(options), platform });
+    if (typeof source === "string" && (await platform.isDirectory(source))) {
+      return InferenceSession.fromCompiled(await readArtifact(platform, source), options);
     }
-    if (await platform.isDirectory(source)) {
-      return InferenceSession.fromCompiled(await readArtifact(platform, source));
-    }
-    const model = await readModelFile(platform, source);
-    const cacheDirectory = options.cacheDirectory;
-    return InferenceSession.fromModel({ model, options: compileOptionsOf(options), platform, cacheDirectory });
+    const executor = await createExecutor({ threads: options.threads });
+    return withExecutor(executor, async () => {
+      const compileOptions = compileOptionsOf(options, executor.threads > 1);
+      if (typeof source !== "string") {
+        const bytes = source instanceof Uint8Array ? source : new Uint8Array(source);
+        return InferenceSession.fromModel({ model: { bytes }, options: compileOptions, platform }, executor);
+      }
+      const model = await readModelFile(platform, source);
+      const cacheDirectory = options.cacheDirectory;
+      return InferenceSession.fromModel({ model, options: compileOptions, platform, cacheDirectory }, executor);
+    });
   }
 
-  /** Creates a session from compiled contents already in memory (compileModel's result). */
-  static async fromCompiled(contents: ArtifactContents): Promise<InferenceSession> {
-    return new InferenceSession(await loadModel(contents), null);
+  /**
+   * Creates a session from compiled contents already in memory (compileModel's
+   * result); a worker pool starts only for contents compiled with threads.
+   */
+  static async fromCompiled(
+    contents: ArtifactContents,
+    options: Pick<SessionOptions, "threads"> = {},
+  ): Promise<InferenceSession> {
+    const executor = await createExecutor({ threads: contents.plan.features.threads ? options.threads : 1 });
+    return withExecutor(
+      executor,
+      async () => new InferenceSession(await loadModel(contents, executor), null, executor),
+    );
   }
 
-  private static async fromModel(context: CompileContext): Promise<InferenceSession> {
-    const specializer = await Specializer.start(context, loadModel, (loaded) => loaded.plan);
-    return new InferenceSession(specializer.initial, specializer);
+  private static async fromModel(context: CompileContext, executor: StepExecutor): Promise<InferenceSession> {
+    const load = (contents: ArtifactContents): Promise<LoadedModel> => loadModel(contents, executor);
+    const specializer = await Specializer.start(context, load, (loaded) => loaded.plan);
+    return new InferenceSession(specializer.initial, specializer, executor);
   }
 
   /**
@@ -208,7 +230,7 @@ export class InferenceSession {
   }
 }
 
-async function loadModel(contents: ArtifactContents): Promise<LoadedModel> {
+async function loadModel(contents: ArtifactContents, executor: StepExecutor): Promise<LoadedModel> {
   const { plan, wasm, weights } = contents;
   checkPlanLayout(plan);
   if (weights.byteLength !== plan.weightsBytes) {
@@ -218,10 +240,19 @@ async function loadModel(contents: ArtifactContents): Promise<LoadedModel> {
     );
   }
   checkPlanFeatures(plan);
-  const memory = createMemory(plan);
-  const instance = await instantiate(wasm, memory);
+  const { memory, instance } = await executor.instantiate(wasm, plan);
   writeBytes(memory, plan.weightsOffset, weights);
   return { plan, memory, steps: plan.steps.map((step) => loadStep(instance, step)) };
+}
+
+/** Runs `open`; stops the executor's workers if it fails. */
+async function withExecutor(executor: StepExecutor, open: () => Promise<InferenceSession>): Promise<InferenceSession> {
+  try {
+    return await open();
+  } catch (error) {
+    executor.release();
+    throw error;
+  }
 }
 
 function readOutputs(model: LoadedModel): Record<string, Tensor> {
@@ -242,24 +273,12 @@ function metadataOf(slot: TensorSlot): TensorMetadata {
   return { name: slot.name, type: slot.dtype, dims: slot.shape };
 }
 
-function compileOptionsOf(options: SessionOptions): CacheableOptions {
+function compileOptionsOf(options: SessionOptions, threads: boolean): CacheableOptions {
   return {
     bindings: options.bindings ?? {},
     relaxedSimd: options.relaxedSimd ?? detectEngineFeatures().relaxedSimd,
-    threads: (options.threads ?? 1) > 1,
+    threads,
   };
-}
-
-async function instantiate(wasm: Uint8Array, memory: WebAssembly.Memory): Promise<WebAssembly.Instance> {
-  try {
-    const module = await WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>);
-    return await WebAssembly.instantiate(module, { env: { memory } });
-  } catch (error) {
-    if (error instanceof WebAssembly.CompileError || error instanceof WebAssembly.LinkError) {
-      throw new TesseraError("E_BAD_ARTIFACT", `the wasm module does not load: ${error.message}`);
-    }
-    throw error;
-  }
 }
 
 function loadStep(instance: WebAssembly.Instance, step: PlanStep): LoadedStep {
