@@ -11,8 +11,9 @@
  * - a compute without a reduce is inlined into its consumers (its axis
  *   variables replaced by the consumer's index expressions);
  * - a compute with a reduce is inlined when exactly one consumer reads it,
- *   through one (interned) load, exactly at that consumer's own axes and
- *   outside the consumer's own reductions: conv + bias + relu become one nest
+ *   through one (interned) load, exactly at that consumer's own axes (or at
+ *   0 on a dim of extent 1, as broadcasting loads read) and outside the
+ *   consumer's own reductions: conv + bias + relu become one nest
  *   with an accumulator (epilogue fusion);
  * - any other compute with a reduce becomes a stage writing a scratch buffer
  *   (softmax's row max and row sum).
@@ -150,7 +151,11 @@ class Expansion {
     const [site] = [...sites];
     const [consumer] = [...consumers];
     if (site!.kind !== "tload" || !sameShape(tensor.shape, consumer!.shape)) return false;
-    return site!.indices.every((index, dim) => index === consumer!.axes[dim]!.variable);
+    return site!.indices.every((index, dim) => {
+      const sameAxis = index === consumer!.axes[dim]!.variable;
+      const unitDim = tensor.shape[dim] === 1 && index.kind === "const" && Number(index.value) === 0;
+      return sameAxis || unitDim;
+    });
   }
 }
 

@@ -191,42 +191,56 @@ function unrollSmallReductions(builder: ScheduleBuilder): void {
 function scheduleOutFusable(builder: ScheduleBuilder): void {
   const chain = builder.outputChain();
   const columns = chain[chain.length - 1];
-  if (columns === undefined || builder.statements.length !== 1 || extentOf(columns) % LANES !== 0) {
+  if (columns === undefined || builder.statements.length !== 1) {
     vectorizeInnermost(builder);
     parallelizeRows(builder);
     unrollSmallReductions(builder);
     return;
   }
-  const column = columns.loopVar.name;
-  const vectors = extentOf(columns) % (2 * LANES) === 0 ? 2 : 1;
   const row = chooseRowLoop(builder, chain.slice(0, -1), columns);
-  if (!builder.attempt(split(column, LANES), vectorize(`${column}.inner`))) return;
-  const columnSteps = `${column}.outer`;
+  const inner = vectorizeColumns(builder, columns);
   const rowFactor = row === null ? 1 : ([4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1);
-  const inner: string[] = [];
-  if (rowFactor > 1) {
-    builder.attempt(split(row!.loopVar.name, rowFactor));
-    inner.push(`${row!.loopVar.name}.inner`);
-  }
-  if (vectors > 1 && builder.attempt(split(columnSteps, vectors))) inner.push(`${columnSteps}.inner`);
+  if (rowFactor > 1 && builder.attempt(split(row!.loopVar.name, rowFactor)))
+    inner.unshift(`${row!.loopVar.name}.inner`);
   const outerNames = builder
     .outputChain()
     .map((loop) => loop.loopVar.name)
-    .filter((name) => !inner.includes(name) && name !== `${column}.inner`);
-  builder.attempt(reorder([...outerNames, ...inner, `${column}.inner`]));
-  for (const name of inner) builder.attempt(unroll(name));
+    .filter((name) => !inner.includes(name));
+  builder.attempt(reorder([...outerNames, ...inner]));
+  for (const name of inner.slice(0, -1)) builder.attempt(unroll(name));
   unrollSmallReductions(builder);
   parallelizeRows(builder);
 }
 
 /**
+ * Vectorizes the output columns: split by 4 (two vectors per step when the
+ * extent allows), or vectorized whole with a scalar remainder when 4 does
+ * not divide the extent. Returns the loops to place innermost, in order:
+ * the vector-step loop to unroll (if any), then the column loop itself.
+ */
+function vectorizeColumns(builder: ScheduleBuilder, columns: For): string[] {
+  const column = columns.loopVar.name;
+  const extent = extentOf(columns);
+  if (extent % LANES !== 0) {
+    builder.attempt(vectorize(column));
+    return [column];
+  }
+  if (!builder.attempt(split(column, LANES), vectorize(`${column}.inner`))) return [column];
+  const steps = `${column}.outer`;
+  if (extent % (2 * LANES) === 0 && builder.attempt(split(steps, 2))) return [`${steps}.inner`, `${column}.inner`];
+  return [`${column}.inner`];
+}
+
+/**
  * The output loop to unroll-and-jam with the vector columns: one whose
- * variable no load that depends on the columns uses (so the copies share
- * those vector loads), preferring the innermost such loop with extent ≥ 2.
+ * variable no load inside the reduction that depends on the columns uses
+ * (so the copies share those vector loads), preferring the innermost such
+ * loop with extent ≥ 2. Epilogue loads (a residual add) do not count.
  */
 function chooseRowLoop(builder: ScheduleBuilder, candidates: readonly For[], columns: For): For | null {
   const columnLoads: Expr[] = [];
-  walkStmt(builder.nest.body, (node) => {
+  walkStmt(builder.nest.body, (node, enclosing) => {
+    if (!enclosing.some((loop) => builder.isReduction(loop))) return;
     for (const expr of exprsOfStmt(node)) {
       visitExpr(expr, (part) => {
         if (part.kind === "load" && mentionsVar(part.index, (variable) => variable === columns.loopVar)) {

@@ -3,13 +3,14 @@
  * iteration (the loop variable replaced by the constant), so codegen sees
  * straight-line code whatever it does with annotations.
  *
- * Unroll-and-jam: when the body is `init accumulators; reduction loop;
- * epilogue` (the shape lowering gives an output element) the copies are
- * jammed into one reduction loop with one accumulator per copy:
+ * Unroll-and-jam: the copies are zipped statement by statement and their
+ * loops merged, so `init accumulator; reduction loop; epilogue` copies
+ * become one reduction loop with one accumulator per copy:
  * `acc0 = 0; acc1 = 0; for k { acc0 += …; acc1 += … }; store…; store…`.
  * That is register tiling: several independent accumulators stay in
- * registers across k. Legal because the copies' reduction loops only assign
- * their own (renamed) locals and read no buffer the epilogues write.
+ * registers across k. Legal because each copy's locals are renamed and no
+ * copy loads a buffer that a copy stores, so the copies are independent and
+ * any interleaving that keeps each copy's own order computes the same.
  *
  * Requires: unrolled loops have constant extents. Ensures: no "unrolled"
  * loop remains.
@@ -80,60 +81,33 @@ function renameLocals(body: Stmt, bindings: ReadonlyMap<Var, Expr>): Stmt {
   });
 }
 
-interface Shape {
-  readonly before: readonly Stmt[];
-  readonly loop: For;
-  readonly after: readonly Stmt[];
-}
-
-/** The jammed statement, or null when the copies do not have the jammable shape. */
+/**
+ * Zips the copies statement by statement, merging loops that sit at the
+ * same position with the same variable and extent (recursively), or null
+ * when the copies differ in shape or one copy loads a buffer a copy stores
+ * (then interleaving them could change what is read).
+ */
 function jam(copies: readonly Stmt[]): Stmt | null {
-  const shapes = copies.map(shapeOf);
-  if (shapes.some((shape) => shape === null)) return null;
-  const valid = shapes as Shape[];
-  const written = new Set<Buffer>();
-  for (const shape of valid) for (const buffer of storedBuffers(shape.after)) written.add(buffer);
-  for (const shape of valid) {
-    if (loadedBuffers(shape.loop).some((buffer) => written.has(buffer))) return null;
+  const lists = copies.map((copy) => (copy.kind === "seq" ? copy.body : [copy]));
+  const length = lists[0]!.length;
+  if (lists.some((list) => list.length !== length) || !lists.some((list) => list.some((node) => node.kind === "for"))) {
+    return null;
   }
-  return makeSeq([
-    ...valid.flatMap((shape) => shape.before),
-    jamLoops(valid.map((shape) => shape.loop)),
-    ...valid.flatMap((shape) => shape.after),
-  ]);
+  const stored = new Set(storedBuffers(copies));
+  if (copies.some((copy) => loadedBuffers(copy).some((buffer) => stored.has(buffer)))) return null;
+  const zipped: Stmt[] = [];
+  for (let position = 0; position < length; position++) zipped.push(zipPosition(lists.map((list) => list[position]!)));
+  return makeSeq(zipped);
 }
 
-function shapeOf(copy: Stmt): Shape | null {
-  const statements = copy.kind === "seq" ? copy.body : [copy];
-  const loopPositions = statements.flatMap((statement, position) => (statement.kind === "for" ? [position] : []));
-  if (loopPositions.length !== 1) return null;
-  const position = loopPositions[0]!;
-  const loop = statements[position] as For;
-  const before = statements.slice(0, position);
-  const after = statements.slice(position + 1);
-  if (!before.every((statement) => statement.kind === "assign")) return null;
-  if (after.some((statement) => containsLoop(statement)) || storedBuffers([loop]).length > 0) return null;
-  return { before, loop, after };
-}
-
-/** Loops with the same variable and extent merge level by level; the innermost bodies run in sequence. */
-function jamLoops(loops: readonly For[]): Stmt {
-  const first = loops[0]!;
-  const bodies = loops.map((loop) => loop.body);
-  const nested = bodies.every(
-    (body) =>
-      body.kind === "for" && body.loopVar === (bodies[0] as For).loopVar && body.extent === (bodies[0] as For).extent,
-  );
-  const body = nested ? jamLoops(bodies as For[]) : makeSeq(bodies);
-  return makeFor(first.loopVar, first.extent, body, first.annotation);
-}
-
-function containsLoop(statement: Stmt): boolean {
-  let found = false;
-  walkStmt(statement, (node) => {
-    if (node.kind === "for") found = true;
-  });
-  return found;
+function zipPosition(statements: readonly Stmt[]): Stmt {
+  const first = statements[0]!;
+  const sameLoop = (node: Stmt): boolean =>
+    node.kind === "for" && first.kind === "for" && node.loopVar === first.loopVar && node.extent === first.extent;
+  if (!statements.every(sameLoop)) return makeSeq(statements);
+  const loop = first as For;
+  const bodies = statements.map((node) => (node as For).body);
+  return makeFor(loop.loopVar, loop.extent, jam(bodies) ?? makeSeq(bodies), loop.annotation);
 }
 
 function storedBuffers(statements: readonly Stmt[]): Buffer[] {

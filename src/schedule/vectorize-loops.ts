@@ -4,8 +4,10 @@
  * Requires: the loop has a constant extent of at least 4, and only
  * reduction loops nest inside it (apply-schedule.ts checks both). Ensures:
  * - the loop variable becomes ramp(base, 1, 4) (base 0 for extent 4; an
- *   extent 4·n keeps a serial loop of n vector steps; an extent 4·n + r
- *   ends with a serial loop `<loop>.rest` over the r last iterations);
+ *   extent 4·n keeps a serial loop of n vector steps; for an extent 4·n + r
+ *   one more vector step covers the last 4 iterations, overlapping the
+ *   previous step, when iterations are independent (no buffer both loaded
+ *   and stored), else a serial loop `<loop>.rest` runs the r last ones);
  * - loop-invariant scalars stay scalar and are broadcast where they meet a
  *   vector; index arithmetic on ramps stays a ramp when it can (ramp + s,
  *   ramp · c), so a load or store at ramp(base, 1, 4) is a contiguous vector
@@ -32,7 +34,7 @@ import {
   select,
   unary,
 } from "../te/expr.js";
-import type { For, Stmt } from "../loop/ir.js";
+import type { Buffer, For, Stmt } from "../loop/ir.js";
 import { linearForm } from "../loop/linear.js";
 import {
   makeAssign,
@@ -42,8 +44,10 @@ import {
   makeStore,
   mapStmt,
   rebuildFor,
+  exprsOfStmt,
   substituteStmt,
   uniquifyLoopVars,
+  visitExpr,
   walkStmt,
 } from "../loop/stmt.js";
 
@@ -65,20 +69,42 @@ function vectorizeLoop(loop: For): Stmt {
   if (steps === 0) return rebuildFor(loop, loop.extent, loop.body, "serial");
   const stepVar = makeVar(loop.loopVar.name);
   const base = steps === 1 ? int(0) : binary("mul", stepVar, int(LANES));
-  let vectorPart: Stmt;
   try {
-    const vectorizer = new Vectorizer(loop.loopVar, ramp(base, 1, LANES), localsAssignedIn(loop.body));
-    const vectorBody = vectorizer.statement(loop.body);
-    vectorPart = steps === 1 ? vectorBody : makeFor(stepVar, steps, vectorBody);
+    const vectorBody = vectorizeBody(loop, base);
+    const vectorPart = steps === 1 ? vectorBody : makeFor(stepVar, steps, vectorBody);
+    const remainder = extent - steps * LANES;
+    if (remainder === 0) return vectorPart;
+    if (iterationsIndependent(loop.body)) return makeSeq([vectorPart, vectorizeBody(loop, int(extent - LANES))]);
+    const restVar = makeVar(`${loop.loopVar.name}.rest`);
+    const restBody = substituteStmt(loop.body, new Map([[loop.loopVar, add(restVar, int(steps * LANES))]]));
+    return makeSeq([vectorPart, makeFor(restVar, remainder, restBody)]);
   } catch (error) {
     if (error instanceof CannotVectorize) return rebuildFor(loop, loop.extent, loop.body, "serial");
     throw error;
   }
-  const remainder = extent - steps * LANES;
-  if (remainder === 0) return vectorPart;
-  const restVar = makeVar(`${loop.loopVar.name}.rest`);
-  const restBody = substituteStmt(loop.body, new Map([[loop.loopVar, add(restVar, int(steps * LANES))]]));
-  return makeSeq([vectorPart, makeFor(restVar, remainder, restBody)]);
+}
+
+function vectorizeBody(loop: For, base: Expr): Stmt {
+  return new Vectorizer(loop.loopVar, ramp(base, 1, LANES), localsAssignedIn(loop.body)).statement(loop.body);
+}
+
+/**
+ * True when no iteration reads a buffer the body writes: then running some
+ * iterations twice (the last vector step overlapping the previous one,
+ * for an extent that 4 does not divide) stores the same values again.
+ */
+function iterationsIndependent(body: Stmt): boolean {
+  const stored = new Set<Buffer>();
+  const loaded = new Set<Buffer>();
+  walkStmt(body, (node) => {
+    if (node.kind === "store") stored.add(node.buffer);
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (part.kind === "load") loaded.add(part.buffer);
+      });
+    }
+  });
+  return [...stored].every((buffer) => !loaded.has(buffer));
 }
 
 function localsAssignedIn(body: Stmt): Map<Var, Var> {

@@ -3,6 +3,10 @@ import assert from "node:assert/strict";
 import { interpretNest } from "../../src/loop/interpret-loop.js";
 import { printNest } from "../../src/loop/print-loop.js";
 import { collectLoops } from "../../src/loop/nest.js";
+import { makeBuffer } from "../../src/loop/ir.js";
+import { lowerToLoops } from "../../src/loop/lower-te.js";
+import { binary, constant, int, makeIterVar, mul, reduce, tload } from "../../src/te/expr.js";
+import { compute, placeholder } from "../../src/te/tensor.js";
 import {
   assertClose,
   elementwiseFixture,
@@ -69,4 +73,24 @@ test("padding computes inline into a convolution's reduction with clamped loads"
     runOn(fixture, (buffers) => interpretNest(nest, buffers)),
     fixture.expected,
   );
+});
+
+test("epilogue fusion also accepts broadcasting loads (index 0 on a unit dim)", () => {
+  const a = placeholder("a", "float32", [1, 3]);
+  const b = placeholder("b", "float32", [3, 4]);
+  const k = makeIterVar("k", 3);
+  const product = compute("mm", [1, 4], ([i, j]) =>
+    reduce("sum", [k], mul(tload(a, [i!, k.variable]), tload(b, [k.variable, j!]))),
+  );
+  const out = compute("out", [1, 4], ([, j]) => binary("max", tload(product, [int(0), j!]), constant(0, "float32")));
+  const buffers = new Map([
+    [a, makeBuffer("a", "float32", 3, "global", 1)],
+    [b, makeBuffer("b", "float32", 12, "global", 2)],
+  ]);
+  const nest = lowerToLoops({
+    name: "mm_relu",
+    outputs: [{ tensor: out, buffer: makeBuffer("out", "float32", 4, "global", 3) }],
+    inputs: buffers,
+  });
+  assert.equal(nest.stages.length, 0, printNest(nest));
 });

@@ -4,6 +4,11 @@ import { TesseraError } from "../../src/support/errors.js";
 import { interpretKernel, interpretNest } from "../../src/loop/interpret-loop.js";
 import { printKernel, printNest } from "../../src/loop/print-loop.js";
 import { collectLoops } from "../../src/loop/nest.js";
+import { makeBuffer } from "../../src/loop/ir.js";
+import { makeFor, makeStore } from "../../src/loop/stmt.js";
+import { printStmt } from "../../src/loop/print-loop.js";
+import { binary, constant, load, makeVar } from "../../src/te/expr.js";
+import { vectorizeLoops } from "../../src/schedule/vectorize-loops.js";
 import { verifyKernel } from "../../src/loop/verify-loop.js";
 import { applySchedule } from "../../src/schedule/apply-schedule.js";
 import { scheduleKernel } from "../../src/schedule/finalize.js";
@@ -137,7 +142,11 @@ test("illegal schedules throw E_INVALID_SCHEDULE naming the primitive and loop",
   expectInvalid(matmul, new Schedule().parallel("j").records, /parallel 'j': it is not outermost/);
   expectInvalid(matmul, new Schedule().vectorize("i").records, /vectorize 'i': it is not innermost/);
   expectInvalid(matmul, new Schedule().vectorize("k").records, /vectorize 'k': it iterates a reduction axis/);
-  expectInvalid(matmul, new Schedule().split("j", 3).vectorize("j.inner").records, /vectorize .j.inner.: extent 3 is below 4 lanes/);
+  expectInvalid(
+    matmul,
+    new Schedule().split("j", 3).vectorize("j.inner").records,
+    /vectorize .j.inner.: extent 3 is below 4 lanes/,
+  );
   expectInvalid(matmul, new Schedule().reorder("k", "j").records, /reorder 'k, j': the loops are not perfectly nested/);
   expectInvalid(matmul, new Schedule().fuse("j", "k").records, /fuse 'j'/);
   expectInvalid(matmul, new Schedule().split("j", 4).split("j", 2).records, /split 'j': no loop/);
@@ -153,9 +162,32 @@ test("illegal schedules throw E_INVALID_SCHEDULE naming the primitive and loop",
   expectInvalid(softmax, new Schedule().parallel("r").records, /not the kernel's only outermost statement/);
 });
 
-test("vectorizing an extent that is not a multiple of 4 leaves a scalar remainder loop", () => {
+test("vectorizing an extent that is not a multiple of 4 overlaps a last vector step", () => {
   const fixture = matmulFixture(3, 7, 5);
   const text = checkSchedule(fixture, new Schedule().vectorize("j").records);
   assert.match(text, /acc = broadcast\(0.0, 4\)/);
-  assert.match(text, /for j.rest in 0..3 \{/);
+  assert.match(text, /out\[ramp\(i \* 7 \+ 3, 1, 4\)\]/);
+  assert.doesNotMatch(text, /j.rest/);
+});
+
+test("a loop that reads what it writes gets a scalar remainder instead of an overlapping step", () => {
+  const buffer = makeBuffer("data", "float32", 7, "global", 1);
+  const j = makeVar("j");
+  const loop = makeFor(
+    j,
+    7,
+    makeStore(buffer, j, binary("add", load(buffer, j), constant(1, "float32"))),
+    "vectorized",
+  );
+  const vectorized = vectorizeLoops(loop);
+  assert.match(
+    printStmt(vectorized),
+    /data\[ramp\(0, 1, 4\)\] = data\[ramp\(0, 1, 4\)\] \+ broadcast\(1.0, 4\)\nfor j.rest in 0..3/,
+  );
+  const data = new Float32Array([0, 1, 2, 3, 4, 5, 6]);
+  interpretKernel(
+    { name: "inc", body: vectorized, taskExtent: 1, buffers: [buffer], flops: 0 },
+    new Map([[buffer, data]]),
+  );
+  assert.deepEqual([...data], [1, 2, 3, 4, 5, 6, 7]);
 });

@@ -1,0 +1,150 @@
+/**
+ * Common-subexpression elimination and loop-invariant hoisting for the
+ * innermost loops of a kernel, where the micro-kernel's time goes.
+ *
+ * Unrolled micro-kernels repeat the same address arithmetic, scalar loads and
+ * broadcasts in every unrolled copy; wasm engines only partly recover that.
+ * This pass binds each repeated subexpression of an innermost loop body to a
+ * local once, and moves arithmetic that does not change across the loop
+ * (row base offsets, broadcast constants) to just before the loop.
+ *
+ * Requires: loop IR per loop/ir.ts.
+ * Ensures: the same values are computed. A subexpression is shared only when
+ * it reads no local assigned in the loop body and, if it loads, the body does
+ * not store to that buffer. Loads are never hoisted out of a loop (the loop
+ * may not run, and the load may then be out of bounds). Ramps are never bound:
+ * codegen needs to see them to emit contiguous vector loads.
+ */
+import { type Expr, type Var, childrenOf, makeVar } from "../te/expr.js";
+import type { Buffer, For, Stmt } from "./ir.js";
+import { makeAssign, makeSeq, mapStmt, mapStmtExprs, rebuildExpr, rebuildFor } from "./stmt.js";
+
+let nextTemporary = 0;
+
+export function hoistCommonSubexpressions(body: Stmt): Stmt {
+  return mapStmt(body, (node) => (node.kind === "for" && isStraightLine(node.body) ? optimizeInnermost(node) : node));
+}
+
+function isStraightLine(statement: Stmt): boolean {
+  if (statement.kind === "seq") return statement.body.every(isStraightLine);
+  return statement.kind === "assign" || statement.kind === "store";
+}
+
+function optimizeInnermost(loop: For): Stmt {
+  const statements = loop.body.kind === "seq" ? loop.body.body : [loop.body];
+  const assigned = new Set<Var>();
+  const stored = new Set<Buffer>();
+  for (const statement of statements) {
+    if (statement.kind === "assign") assigned.add(statement.target);
+    if (statement.kind === "store") stored.add(statement.buffer);
+  }
+  const shareable = (expr: Expr): boolean => isWorthBinding(expr) && !dependsOnBody(expr, assigned, stored);
+  const shared = bindRepeated(statements, shareable);
+  const loopDependent = (variable: Var): boolean =>
+    variable === loop.loopVar || assigned.has(variable) || shared.locals.has(variable);
+  const invariant = (expr: Expr): boolean => isWorthBinding(expr) && !containsLoad(expr) && !mentions(expr, loopDependent);
+  // A parallel loop is a task loop: nothing may move out of it.
+  if (loop.annotation === "parallel") return rebuildFor(loop, loop.extent, makeSeq(shared.statements));
+  const hoisted = bindMaximal(shared.statements, invariant);
+  const inner = rebuildFor(loop, loop.extent, makeSeq(hoisted.statements));
+  return hoisted.bindings.length === 0 ? inner : makeSeq([...hoisted.bindings, inner]);
+}
+
+function isWorthBinding(expr: Expr): boolean {
+  switch (expr.kind) {
+    case "binary":
+    case "unary":
+    case "cast":
+    case "load":
+    case "broadcast":
+      return !(expr.kind === "broadcast" && expr.value.kind === "var");
+    default:
+      return false;
+  }
+}
+
+function dependsOnBody(expr: Expr, assigned: ReadonlySet<Var>, stored: ReadonlySet<Buffer>): boolean {
+  if (expr.kind === "var") return assigned.has(expr);
+  if (expr.kind === "load" && stored.has(expr.buffer)) return true;
+  return childrenOf(expr).some((child) => dependsOnBody(child, assigned, stored));
+}
+
+function containsLoad(expr: Expr): boolean {
+  return expr.kind === "load" || childrenOf(expr).some(containsLoad);
+}
+
+function mentions(expr: Expr, test: (variable: Var) => boolean): boolean {
+  if (expr.kind === "var") return test(expr);
+  return childrenOf(expr).some((child) => mentions(child, test));
+}
+
+function exprsOf(statement: Stmt): readonly Expr[] {
+  if (statement.kind === "assign") return [statement.value];
+  if (statement.kind === "store") return [statement.index, statement.value];
+  return [];
+}
+
+interface Bound {
+  readonly statements: readonly Stmt[];
+  readonly bindings: readonly Stmt[];
+  readonly locals: ReadonlySet<Var>;
+}
+
+/** Binds every eligible subexpression that occurs twice or more; the bindings lead the body. */
+function bindRepeated(statements: readonly Stmt[], eligible: (expr: Expr) => boolean): Bound {
+  const counts = new Map<Expr, number>();
+  const order: Expr[] = [];
+  const count = (expr: Expr): void => {
+    if (expr.kind === "ramp") return count(expr.base);
+    const seen = counts.get(expr);
+    counts.set(expr, (seen ?? 0) + 1);
+    if (seen !== undefined) return;
+    childrenOf(expr).forEach(count);
+    order.push(expr);
+  };
+  statements.flatMap(exprsOf).forEach(count);
+  const chosen = order.filter((expr) => counts.get(expr)! >= 2 && eligible(expr));
+  const result = bindAll(statements, chosen);
+  return { ...result, statements: [...result.bindings, ...result.statements] };
+}
+
+/** Binds the largest eligible subtrees (an eligible node whose parent is not eligible). */
+function bindMaximal(statements: readonly Stmt[], eligible: (expr: Expr) => boolean): Bound {
+  const chosen: Expr[] = [];
+  const seen = new Set<Expr>();
+  const visit = (expr: Expr): void => {
+    if (seen.has(expr)) return;
+    seen.add(expr);
+    if (eligible(expr)) chosen.push(expr);
+    else childrenOf(expr).forEach(visit);
+  };
+  statements.flatMap(exprsOf).forEach(visit);
+  return bindAll(statements, chosen);
+}
+
+/** Replaces each chosen expression (in post-order: children before parents) by a new local. */
+function bindAll(statements: readonly Stmt[], chosen: readonly Expr[]): Bound {
+  const temporaries = new Map<Expr, Var>();
+  const memo = new Map<Expr, Expr>();
+  const replace = (expr: Expr, keepSelf: boolean): Expr => {
+    const local = keepSelf ? undefined : temporaries.get(expr);
+    if (local !== undefined) return local;
+    if (!keepSelf && memo.has(expr)) return memo.get(expr)!;
+    const children = childrenOf(expr);
+    const replaced = children.map((child) => replace(child, false));
+    const result = replaced.every((child, index) => child === children[index]) ? expr : rebuildExpr(expr, replaced);
+    if (!keepSelf) memo.set(expr, result);
+    return result;
+  };
+  const bindings: Stmt[] = [];
+  for (const expr of chosen) {
+    const local = makeVar(`cse${nextTemporary++}`, expr.dtype, expr.lanes);
+    bindings.push(makeAssign(local, replace(expr, true)));
+    temporaries.set(expr, local);
+    memo.clear();
+  }
+  const rewritten = statements.map((statement) =>
+    mapStmtExprs(statement, (expr) => replace(expr, false)),
+  );
+  return { statements: rewritten, bindings, locals: new Set(temporaries.values()) };
+}
