@@ -138,10 +138,15 @@ function bindAll(statements: readonly Stmt[], chosen: readonly Expr[]): Bound {
   };
   const bindings: Stmt[] = [];
   for (const expr of chosen) {
-    const local = makeVar(`cse${nextTemporary++}`, expr.dtype, expr.lanes);
-    bindings.push(makeAssign(local, replace(expr, true)));
-    temporaries.set(expr, local);
+    const value = replace(expr, true);
     memo.clear();
+    if (value.kind === "var") {
+      temporaries.set(expr, value);
+      continue;
+    }
+    const local = makeVar(`cse${nextTemporary++}`, expr.dtype, expr.lanes);
+    bindings.push(makeAssign(local, value));
+    temporaries.set(expr, local);
   }
   const rewritten = statements.map((statement) =>
     mapStmtExprs(statement, (expr) => replace(expr, false)),

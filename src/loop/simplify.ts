@@ -12,6 +12,7 @@
  *   with e ≥ 0 and r ≥ 0 provable from loop ranges (then r/c = 0 and
  *   r % c = r when r < c);
  * - compares, min/max and selects decided when the ranges prove them;
+ * - 4-lane expressions simplified lane-wise (simplify-vector.ts);
  * - statements: ifs with a decided condition dropped, loops of extent 1
  *   replaced by their body with the variable set to 0, empty loops removed
  *   (unless `keepLoops`, which schedules need before finalization).

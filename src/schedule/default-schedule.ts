@@ -8,14 +8,16 @@
  *   that iterates the same domain (softmax's max and sum per row);
  * - elementwise, broadcast, injective: fuse the output loops, split by 4 and
  *   vectorize, then split into tasks of at least TASK_ELEMENTS elements;
- * - reduction: parallel over the fused outer rows, vectorize innermost
- *   spatial loops, unroll small reduction loops;
+ * - reduction: vectorize innermost spatial loops, unroll small reduction
+ *   loops, make the outer rows the task loop;
  * - out-fusable (conv, matmul, gemm): vectorize the innermost output axis
- *   by 4 with the reduction inside (a vector accumulator), register-tile
- *   with a second output axis that the vector loads do not depend on
- *   (unroll-and-jam: up to 4 rows × 2 vectors of accumulators, the shape
- *   that stays spill-free on V8), unroll small reduction loops, and make the
- *   fused outer output loops the task loop.
+ *   (by 4, with the reduction inside: a vector accumulator), register-tile
+ *   with a second output axis that the reduction's column loads do not
+ *   depend on (unroll-and-jam: up to 4 rows × 2 vectors of accumulators,
+ *   the shape that stays spill-free on V8), unroll small reduction loops.
+ * The task loop fuses leading output loops only until it has MIN_TASKS
+ * tasks; the loops left inside stay plain so that partition-loops.ts can
+ * specialize them away from padding.
  */
 import { TesseraError } from "../support/errors.js";
 import type { Expr } from "../te/expr.js";

@@ -1,7 +1,8 @@
 /**
  * From a scheduled loop nest to a Kernel (loop/ir.ts), as a pipeline of
- * named passes: apply the schedule, vectorize, unroll, simplify, give each
- * parallel task its own scratch, then read off the task loop.
+ * named passes (KERNEL_PASSES): apply the schedule, simplify indices,
+ * vectorize, unroll, simplify, partition loops at boundaries, simplify; then
+ * read off the task loop and give each parallel task its own scratch.
  *
  * Ensures: Kernel invariants of loop/ir.ts; `taskExtent` is the extent of
  * the outermost "parallel" loop when the body is exactly that loop, else 1
