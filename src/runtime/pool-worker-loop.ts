@@ -11,7 +11,7 @@ import {
   SLOT,
   type ToWorker,
   WORKER_SLOTS,
-  YIELD_STEP,
+  YIELD_BIT,
 } from "./thread-pool.js";
 
 /** Spins on the sequence word this many times before blocking (~tens of µs). */
@@ -24,7 +24,7 @@ export interface WorkerPort {
 interface WorkerState {
   readonly control: Int32Array;
   readonly index: number;
-  /** The sequence number of the last job seen. */
+  /** The job word of the last job seen. */
   seen: number;
   /** Messages handled so far (compared with the pool's POSTED count). */
   handled: number;
@@ -77,17 +77,17 @@ function serve(state: WorkerState): void {
   const control = state.control;
   const slots = CONTROL.workerSlots + WORKER_SLOTS * state.index;
   for (;;) {
-    awaitJob(state);
+    const job = awaitJob(state);
     if (Atomics.load(control, CONTROL.stop) !== 0) return;
-    const step = control[CONTROL.step]!;
-    if (step === YIELD_STEP) {
+    if ((job & YIELD_BIT) !== 0) {
       const leave = postedCount(state) > state.handled;
       Atomics.sub(control, CONTROL.pending, 1);
       if (leave) return;
       continue;
     }
-    const count = control[slots + SLOT.count]!;
-    if (count > 0) runRange(state, step, control[slots + SLOT.first]!, count);
+    // The range may already be done by the calling thread; its fields are valid only after the claim.
+    if (Atomics.compareExchange(control, slots + SLOT.claim, 0, 1) !== 0) continue;
+    runRange(state, control[CONTROL.step]!, control[slots + SLOT.first]!, control[slots + SLOT.count]!);
     Atomics.sub(control, CONTROL.pending, 1);
   }
 }
@@ -100,16 +100,20 @@ function runRange(state: WorkerState, step: number, first: number, count: number
   }
 }
 
-/** Spins, then sleeps, until the sequence word moves past the last job seen. */
-function awaitJob(state: WorkerState): void {
+/** Spins, then sleeps, until the job word moves past the last job seen; returns the new word. */
+function awaitJob(state: WorkerState): number {
   const control = state.control;
   let spins = 0;
-  while (Atomics.load(control, CONTROL.sequence) === state.seen) {
+  for (;;) {
+    const job = Atomics.load(control, CONTROL.sequence);
+    if (job !== state.seen) {
+      state.seen = job;
+      return job;
+    }
     if (++spins < SPIN_LIMIT) continue;
     Atomics.add(control, CONTROL.waiters, 1);
     Atomics.wait(control, CONTROL.sequence, state.seen);
     Atomics.sub(control, CONTROL.waiters, 1);
     spins = 0;
   }
-  state.seen = Atomics.load(control, CONTROL.sequence);
 }

@@ -6,7 +6,7 @@
  *
  * Protocol (the worker side is pool-worker-loop.ts). A control Int32Array
  * holds a job: model id, step index and, per worker, a task range. The
- * calling thread writes the job, sets PENDING to the worker count, bumps
+ * calling thread writes the job, sets PENDING, publishes the next job word in
  * SEQUENCE and notifies only if a worker sleeps (WAITERS > 0); it then runs
  * its own share and spins on Atomics.load until PENDING is 0. It never calls
  * Atomics.wait (browsers forbid it on the main thread). Workers spin a while
@@ -14,17 +14,27 @@
  *
  * A worker in that loop cannot receive messages. So the pool counts the
  * messages it posts to each worker (POSTED, in the control array, bumped
- * before each post), then dispatches a YIELD job: a worker that has handled
+ * before each post), then dispatches a YIELD job (marked in the job word
+ * itself, so no worker can mistake which job it sees): a worker that has handled
  * fewer messages than were posted leaves the loop for its event loop, and
  * re-enters the loop once it has handled them all. Jobs are never lost: a
  * worker out of the loop sees the bumped SEQUENCE when it comes back, and the
  * pool dispatches nothing new until PENDING is 0.
+ *
+ * Ranges are claimed with a compare-exchange on their CLAIM slot, by the
+ * worker or, once the calling thread has run its own share, by the calling
+ * thread itself: a worker the OS has not scheduled (more threads than free
+ * cores) then costs nothing instead of stalling the step. PENDING counts the
+ * unfinished ranges; whoever runs a range decrements it. A worker reads a
+ * job's fields only after winning its claim, so a late worker never mixes
+ * two jobs' fields.
  */
 import { TesseraError } from "../support/errors.js";
 import type { ExecutionPlan } from "./plan.js";
 
 /** Indices into the control Int32Array. */
 export const CONTROL = {
+  /** The job word: a sequence number shifted left by one, its low bit set for a YIELD job. */
   sequence: 0,
   stop: 1,
   pending: 2,
@@ -33,13 +43,16 @@ export const CONTROL = {
   step: 5,
   /** Set by a worker whose kernel trapped; the calling thread throws after the step. */
   failed: 6,
-  /** Worker w's slots start at workerSlots + WORKER_SLOTS * w: first task, task count, messages posted. */
+  /**
+   * Worker w's slots start at workerSlots + WORKER_SLOTS * w: first task,
+   * task count, messages posted, and the claim on the range (0 = unclaimed).
+   */
   workerSlots: 8,
 } as const;
-export const WORKER_SLOTS = 3;
-export const SLOT = { first: 0, count: 1, posted: 2 } as const;
-/** The `step` of a job that sends workers back to their event loop (to read messages). */
-export const YIELD_STEP = -1;
+export const WORKER_SLOTS = 4;
+export const SLOT = { first: 0, count: 1, posted: 2, claim: 3 } as const;
+/** Low bit of the job word: the job sends workers back to their event loop (to read messages). */
+export const YIELD_BIT = 1;
 
 /** Messages from the pool to a worker. */
 export type ToWorker =
@@ -103,6 +116,9 @@ export class ThreadPool {
   private constructor(host: WorkerHost, threads: number) {
     this.threads = threads;
     this.control = new Int32Array(new SharedArrayBuffer(4 * (CONTROL.workerSlots + WORKER_SLOTS * threads)));
+    for (let worker = 0; worker < threads - 1; worker++) {
+      this.control[CONTROL.workerSlots + WORKER_SLOTS * worker + SLOT.claim] = 1;
+    }
     this.workers = Array.from({ length: threads - 1 }, () => host.startWorker());
     this.workers.forEach((worker, index) => {
       this.replies.push(() => {});
@@ -162,17 +178,24 @@ export class ThreadPool {
       return;
     }
     const control = this.control;
-    for (let worker = 0; worker < this.workers.length; worker++) {
-      const [first, count] = worker < parts - 1 ? taskRange(tasks, parts, worker) : [0, 0];
-      control[CONTROL.workerSlots + WORKER_SLOTS * worker + SLOT.first] = first;
-      control[CONTROL.workerSlots + WORKER_SLOTS * worker + SLOT.count] = count;
-    }
     control[CONTROL.model] = step.model;
     control[CONTROL.step] = step.step;
-    this.dispatch();
+    for (let worker = 0; worker < this.workers.length; worker++) {
+      const slots = CONTROL.workerSlots + WORKER_SLOTS * worker;
+      const [first, count] = worker < parts - 1 ? taskRange(tasks, parts, worker) : [0, 0];
+      control[slots + SLOT.first] = first;
+      control[slots + SLOT.count] = count;
+    }
+    Atomics.store(control, CONTROL.pending, parts - 1);
+    // Opening the claims last publishes the fields above to whoever wins one.
+    for (let worker = 0; worker < parts - 1; worker++) {
+      Atomics.store(control, CONTROL.workerSlots + WORKER_SLOTS * worker + SLOT.claim, 0);
+    }
+    this.publishJob(0);
     const [first, count] = taskRange(tasks, parts, parts - 1);
     try {
       kernel(first, count);
+      for (let worker = 0; worker < parts - 1; worker++) this.runUnclaimed(worker, kernel);
     } finally {
       this.awaitWorkers();
     }
@@ -186,7 +209,7 @@ export class ThreadPool {
     if (this.released) return;
     this.released = true;
     Atomics.store(this.control, CONTROL.stop, 1);
-    Atomics.add(this.control, CONTROL.sequence, 1);
+    this.publishJob(0);
     Atomics.notify(this.control, CONTROL.sequence);
     for (const worker of this.workers) worker.terminate();
   }
@@ -197,10 +220,22 @@ export class ThreadPool {
     this.workers[index]!.postMessage(message);
   }
 
-  private dispatch(): void {
+  /** Runs worker `worker`'s range on the calling thread if no worker has claimed it yet. */
+  private runUnclaimed(worker: number, kernel: KernelFunction): void {
+    const slots = CONTROL.workerSlots + WORKER_SLOTS * worker;
+    if (Atomics.compareExchange(this.control, slots + SLOT.claim, 0, 1) !== 0) return;
+    try {
+      kernel(this.control[slots + SLOT.first]!, this.control[slots + SLOT.count]!);
+    } finally {
+      Atomics.sub(this.control, CONTROL.pending, 1);
+    }
+  }
+
+  /** Writes the next job word (with `yieldBit`) and wakes sleeping workers. */
+  private publishJob(yieldBit: number): void {
     const control = this.control;
-    Atomics.store(control, CONTROL.pending, this.workers.length);
-    Atomics.add(control, CONTROL.sequence, 1);
+    const sequence = ((Atomics.load(control, CONTROL.sequence) >>> 1) + 1) & 0x3fffffff;
+    Atomics.store(control, CONTROL.sequence, (sequence << 1) | yieldBit);
     if (Atomics.load(control, CONTROL.waiters) > 0) Atomics.notify(control, CONTROL.sequence);
   }
 
@@ -209,9 +244,10 @@ export class ThreadPool {
     while (Atomics.load(this.control, CONTROL.pending) !== 0);
   }
 
+  /** Every worker answers a YIELD (it cannot be claimed), so PENDING is the worker count. */
   private dispatchYield(): void {
-    this.control[CONTROL.step] = YIELD_STEP;
-    this.dispatch();
+    Atomics.store(this.control, CONTROL.pending, this.workers.length);
+    this.publishJob(YIELD_BIT);
     this.awaitWorkers();
   }
 
