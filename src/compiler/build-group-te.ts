@@ -3,6 +3,8 @@
  * op definitions: a value produced inside the group is passed to its
  * consumers as the producer's TE compute (so lowering can inline it); a
  * value from outside becomes one placeholder, shared by all its readers.
+ * Computes that only pre-pack constants are then folded into new weights
+ * (fold-constant-stages.ts), and `inputs` lists what the kernel really reads.
  */
 import { Attributes } from "../graph/attributes.js";
 import type { FusedGroup } from "../graph/fused.js";
@@ -13,6 +15,8 @@ import { locationOf } from "../graph/attributes.js";
 import type { OpBuildContext, OpInput } from "../te/op.js";
 import { findOpDefinition } from "../te/ops/registry.js";
 import { type TeTensor, placeholder } from "../te/tensor.js";
+import type { TensorData } from "../support/tensor-data.js";
+import { foldConstantStages, readTensors } from "./fold-constant-stages.js";
 
 export interface GroupTe {
   /** The group's escaping values with the computes that produce them. */
@@ -46,12 +50,32 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
       if (tensor !== null && tensor !== undefined) produced.set(value, tensor);
     });
   }
-  const outputs = group.outputs.map((value) => {
+  const built = group.outputs.map((value) => {
     const tensor = produced.get(value);
     assert(tensor !== undefined, `group ${group.name} output ${value.name} was not built`);
-    return { value, tensor };
+    return tensor;
   });
-  return { outputs, inputs };
+  const constants = new Map<TeTensor, TensorData>();
+  for (const [tensor, value] of inputs) if (value.constant !== undefined) constants.set(tensor, value.constant);
+  const { outputs: tensors, folded } = foldConstantStages(built, constants);
+  for (const [tensor, value] of folded) inputs.set(tensor, value);
+  const reachable = reachablePlaceholders(tensors);
+  for (const tensor of [...inputs.keys()]) if (!reachable.has(tensor)) inputs.delete(tensor);
+  return { outputs: group.outputs.map((value, index) => ({ value, tensor: tensors[index]! })), inputs };
+}
+
+/** Placeholders the outputs read, through any chain of computes. */
+function reachablePlaceholders(outputs: readonly TeTensor[]): Set<TeTensor> {
+  const seen = new Set<TeTensor>();
+  const found = new Set<TeTensor>();
+  const visit = (tensor: TeTensor): void => {
+    if (seen.has(tensor)) return;
+    seen.add(tensor);
+    if (tensor.kind === "placeholder") found.add(tensor);
+    else readTensors(tensor.body!).forEach(visit);
+  };
+  outputs.forEach(visit);
+  return found;
 }
 
 function buildNode(node: Node, tensorFor: (value: Value) => TeTensor): readonly (TeTensor | null)[] {

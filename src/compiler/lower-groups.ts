@@ -11,6 +11,7 @@ import type { FusedGraph, FusedGroup } from "../graph/fused.js";
 import type { Value } from "../graph/ir.js";
 import { type Buffer, type Kernel, makeBuffer } from "../loop/ir.js";
 import { lowerToLoops } from "../loop/lower-te.js";
+import { hoistCommonSubexpressions } from "../loop/hoist-common-subexpressions.js";
 import { defaultSchedule } from "../schedule/default-schedule.js";
 import { scheduleKernel } from "../schedule/finalize.js";
 import { sizeOf } from "../support/tensor-data.js";
@@ -35,18 +36,24 @@ export function lowerGroups(fused: FusedGraph): KernelStep[] {
   const steps: KernelStep[] = [];
   for (const group of fused.groups) {
     if (group.pattern === "view") continue;
-    steps.push({ group, kernel: lowerGroup(group, steps.length, bufferOf) });
+    steps.push(lowerGroup(group, steps.length, bufferOf));
   }
   return steps;
 }
 
-function lowerGroup(group: FusedGroup, index: number, bufferOf: (value: Value) => Buffer): Kernel {
+/**
+ * The step's group lists as inputs what the kernel reads: pre-packed weights
+ * replace the originals they were packed from.
+ */
+function lowerGroup(group: FusedGroup, index: number, bufferOf: (value: Value) => Buffer): KernelStep {
   const te = buildGroupTe(group);
   const inputs = new Map<TeTensor, Buffer>();
   for (const [tensor, value] of te.inputs) inputs.set(tensor, bufferOf(value));
   const outputs = te.outputs.map(({ value, tensor }) => ({ tensor, buffer: bufferOf(value) }));
   const nest = lowerToLoops({ name: kernelName(group, index), outputs, inputs });
-  return scheduleKernel(nest, defaultSchedule(nest, group.pattern));
+  const scheduled = scheduleKernel(nest, defaultSchedule(nest, group.pattern));
+  const kernel = { ...scheduled, body: hoistCommonSubexpressions(scheduled.body) };
+  return { group: { ...group, inputs: [...new Set(te.inputs.values())] }, kernel };
 }
 
 /** Export names: unique, and valid identifiers in any printer. */

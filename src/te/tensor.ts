@@ -25,6 +25,14 @@ export interface TeTensor {
   readonly axes: readonly IterVar[];
   /** Compute only. */
   readonly body: Expr | null;
+  /**
+   * Hint from the op definition: give this intermediate its own buffer rather
+   * than inlining it into its consumers. When every tensor it reads is a
+   * compile-time constant, the compiler evaluates it at compile time and it
+   * becomes a weight — this is how weights are pre-packed into the layout a
+   * kernel wants (see compiler/fold-constant-stages.ts).
+   */
+  readonly materialize?: boolean;
 }
 
 let nextTensorId = 1;
@@ -42,9 +50,18 @@ export function compute(
   shape: readonly number[],
   define: (indices: readonly Expr[]) => Expr,
   axisNames?: readonly string[],
+  options: { readonly materialize?: boolean } = {},
 ): TeTensor {
   const axes = shape.map((extent, dim) => makeIterVar(axisNames?.[dim] ?? `i${dim}`, extent));
   const body = define(axes.map((axis) => axis.variable));
   assert(body.lanes === 1, "compute body must be scalar");
-  return { kind: "compute", id: nextTensorId++, name, dtype: body.dtype, shape: [...shape], axes, body };
+  const tensor: TeTensor = { kind: "compute", id: nextTensorId++, name, dtype: body.dtype, shape: [...shape], axes, body };
+  return options.materialize === true ? { ...tensor, materialize: true } : tensor;
+}
+
+/** The same compute (axes, name, hints) with another body; a new tensor identity. */
+export function withBody(tensor: TeTensor, body: Expr): TeTensor {
+  assert(tensor.kind === "compute", `withBody on placeholder ${tensor.name}`);
+  assert(body.dtype === tensor.dtype, `withBody changes the dtype of ${tensor.name}`);
+  return { ...tensor, id: nextTensorId++, body };
 }

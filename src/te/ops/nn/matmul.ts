@@ -2,7 +2,21 @@
  * Matrix products: MatMul (numpy semantics) and Gemm. Both are a single sum
  * over the inner dimension; Gemm's alpha/beta/C form the epilogue.
  */
-import { type Expr, add, constant, int, makeIterVar, mul, reduce, tload } from "../../expr.js";
+import {
+  type Expr,
+  add,
+  binary,
+  compare,
+  constant,
+  div,
+  int,
+  makeIterVar,
+  mul,
+  reduce,
+  rem,
+  select,
+  tload,
+} from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { broadcastLoad, broadcastShapes, shapeError } from "../../builders.js";
@@ -30,15 +44,57 @@ function buildMatMul(context: OpBuildContext): TeTensor {
   const batch = broadcastShapes(context.node, [aBatch, bBatch]);
   const shape = [...batch, ...(aRows === null ? [] : [aRows]), ...(bColumns === null ? [] : [bColumns])];
   const k = makeIterVar("k", inner);
+  const packed =
+    requireInput(context, 1).constant !== null && b.shape.length === 2
+      ? packColumns(b, inner, bColumns!, (row, column) => tload(b, [row, column]))
+      : null;
   return compute(outputName(context), shape, (indices) => {
     const batchIndices = indices.slice(0, batch.length);
     const row = aRows === null ? null : indices[batch.length]!;
     const column = bColumns === null ? null : indices[indices.length - 1]!;
     const left = aRows === null ? tload(a, [k.variable]) : batchedLoad(a, aBatch, batchIndices, [row!, k.variable]);
     const right =
-      bColumns === null ? tload(b, [k.variable]) : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
+      packed !== null
+        ? loadPacked(packed, k.variable, column!)
+        : bColumns === null
+          ? tload(b, [k.variable])
+          : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
     return reduce("sum", [k], mul(left, right));
   });
+}
+
+/** Column panel width of packed weights: two f32x4 vectors, the default micro-kernel's width. */
+export const PANEL_WIDTH = 8;
+
+/**
+ * A constant right operand re-laid as [ceil(N/8)][K][8] panels (zero-padded
+ * past N), so the micro-kernel reads one contiguous panel row per k step
+ * instead of striding across the whole matrix. Marked `materialize`: the
+ * compiler evaluates it once, at compile time, into a new weight.
+ */
+function packColumns(
+  b: TeTensor,
+  inner: number,
+  columns: number,
+  read: (row: Expr, column: Expr) => Expr,
+): TeTensor {
+  const panels = Math.ceil(columns / PANEL_WIDTH);
+  const zero = constant(0, b.dtype);
+  return compute(
+    `${b.name}_panels`,
+    [panels, inner, PANEL_WIDTH],
+    ([panel, row, lane]) => {
+      const column = add(mul(panel!, int(PANEL_WIDTH)), lane!);
+      const clamped = binary("min", column, int(columns - 1));
+      return select(compare("lt", column, int(columns)), read(row!, clamped), zero);
+    },
+    ["panel", "k", "lane"],
+    { materialize: true },
+  );
+}
+
+function loadPacked(packed: TeTensor, row: Expr, column: Expr): Expr {
+  return tload(packed, [div(column, int(PANEL_WIDTH)), row, rem(column, int(PANEL_WIDTH))]);
 }
 
 /** Loads a matrix operand whose batch dims broadcast against the result's. */
@@ -71,12 +127,14 @@ function buildGemm(context: OpBuildContext): TeTensor {
   const shape = [rows, columns];
   if (c !== null) broadcastToExactly(context, c, shape);
   const k = makeIterVar("k", inner);
+  const readB = (kIndex: Expr, column: Expr): Expr => tload(b, transB ? [column, kIndex] : [kIndex, column]);
+  const packed = requireInput(context, 1).constant !== null ? packColumns(b, inner, columns, readB) : null;
   return compute(
     outputName(context),
     shape,
     ([row, column]) => {
       const left = tload(a, transA ? [k.variable, row!] : [row!, k.variable]);
-      const right = tload(b, transB ? [column!, k.variable] : [k.variable, column!]);
+      const right = packed !== null ? loadPacked(packed, k.variable, column!) : readB(k.variable, column!);
       const product = scaled(reduce("sum", [k], mul(left, right)), alpha);
       if (c === null || beta === 0) return product;
       return add(product, scaled(broadcastLoad(c, [row!, column!]), beta));
