@@ -1,0 +1,85 @@
+/**
+ * Default schedules of dense groups (conv, matmul, gemm: pattern
+ * out-fusable): a register-tiled outer-product micro-kernel.
+ */
+import type { Expr } from "../te/expr.js";
+import type { For } from "../loop/ir.js";
+import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
+import { reorder, split, unroll, vectorize } from "./primitives.js";
+import {
+  type ScheduleBuilder,
+  LANES,
+  extentOf,
+  parallelizeRows,
+  unrollSmallReductions,
+  vectorizeInnermost,
+} from "./schedule-builder.js";
+
+export function scheduleOutFusable(builder: ScheduleBuilder): void {
+  const chain = builder.outputChain();
+  const columns = chain[chain.length - 1];
+  if (columns === undefined || builder.statements.length !== 1) {
+    vectorizeInnermost(builder);
+    parallelizeRows(builder);
+    unrollSmallReductions(builder);
+    return;
+  }
+  const row = chooseRowLoop(builder, chain.slice(0, -1), columns);
+  const inner = vectorizeColumns(builder, columns);
+  const rowFactor = row === null ? 1 : ([4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1);
+  if (rowFactor > 1 && builder.attempt(split(row!.loopVar.name, rowFactor)))
+    inner.unshift(`${row!.loopVar.name}.inner`);
+  const outerNames = builder
+    .outputChain()
+    .map((loop) => loop.loopVar.name)
+    .filter((name) => !inner.includes(name));
+  builder.attempt(reorder([...outerNames, ...inner]));
+  for (const name of inner.slice(0, -1)) builder.attempt(unroll(name));
+  unrollSmallReductions(builder);
+  parallelizeRows(builder);
+}
+
+/**
+ * Vectorizes the output columns: split by 4 (two vectors per step when the
+ * extent allows), or vectorized whole with a scalar remainder when 4 does
+ * not divide the extent. Returns the loops to place innermost, in order:
+ * the vector-step loop to unroll (if any), then the column loop itself.
+ */
+function vectorizeColumns(builder: ScheduleBuilder, columns: For): string[] {
+  const column = columns.loopVar.name;
+  const extent = extentOf(columns);
+  if (extent % LANES !== 0) {
+    builder.attempt(vectorize(column));
+    return [column];
+  }
+  if (!builder.attempt(split(column, LANES), vectorize(`${column}.inner`))) return [column];
+  const steps = `${column}.outer`;
+  if (extent % (2 * LANES) === 0 && builder.attempt(split(steps, 2))) return [`${steps}.inner`, `${column}.inner`];
+  return [`${column}.inner`];
+}
+
+/**
+ * The output loop to unroll-and-jam with the vector columns: one whose
+ * variable no load inside the reduction that depends on the columns uses
+ * (so the copies share those vector loads), preferring the innermost such
+ * loop with extent ≥ 2. Epilogue loads (a residual add) do not count.
+ */
+function chooseRowLoop(builder: ScheduleBuilder, candidates: readonly For[], columns: For): For | null {
+  const columnLoads: Expr[] = [];
+  walkStmt(builder.nest.body, (node, enclosing) => {
+    if (!enclosing.some((loop) => builder.isReduction(loop))) return;
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (part.kind === "load" && mentionsVar(part.index, (variable) => variable === columns.loopVar)) {
+          columnLoads.push(part.index);
+        }
+      });
+    }
+  });
+  for (const loop of [...candidates].reverse()) {
+    if (extentOf(loop) < 2) continue;
+    const used = columnLoads.some((index) => mentionsVar(index, (variable) => variable === loop.loopVar));
+    if (!used) return loop;
+  }
+  return null;
+}
