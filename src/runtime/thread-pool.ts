@@ -102,6 +102,9 @@ export interface PoolStep {
 /** Steps below this many flops run on the calling thread alone: a dispatch would cost more than it saves. */
 export const SERIAL_FLOPS = 50_000;
 
+/** How long a step may wait on a worker before the pool gives up on it. */
+const STALL_MILLISECONDS = 120_000;
+
 export class ThreadPool {
   /** Threads including the calling one. */
   readonly threads: number;
@@ -239,9 +242,22 @@ export class ThreadPool {
     if (Atomics.load(control, CONTROL.waiters) > 0) Atomics.notify(control, CONTROL.sequence);
   }
 
-  /** Spins (never blocks) until every worker has finished the current job. */
+  /**
+   * Spins (never blocks) until every worker has finished the current job. A
+   * worker that died mid-range would leave PENDING above 0 forever: past
+   * STALL_MILLISECONDS without progress this throws instead of hanging.
+   */
   private awaitWorkers(): void {
-    while (Atomics.load(this.control, CONTROL.pending) !== 0);
+    let spins = 0;
+    let deadline = 0;
+    while (Atomics.load(this.control, CONTROL.pending) !== 0) {
+      if (++spins % (1 << 20) !== 0) continue;
+      const now = performance.now();
+      if (deadline === 0) deadline = now + STALL_MILLISECONDS;
+      else if (now > deadline) {
+        throw new TesseraError("E_BAD_ARTIFACT", "a worker thread stopped responding (it may have crashed)");
+      }
+    }
   }
 
   /** Every worker answers a YIELD (it cannot be claimed), so PENDING is the worker count. */

@@ -77,7 +77,7 @@ function isStringTensor(type: TypeProto | null): boolean {
 }
 
 async function compileAndCompare(folder: string, bytes: Uint8Array, model: ModelProto): Promise<Outcome> {
-  const session = await InferenceSession.create(bytes);
+  const session = await InferenceSession.create(bytes, { threads: 1 });
   try {
     const dataSets = readdirSync(folder).filter((entry) => entry.startsWith("test_data_set_")).sort();
     for (const dataSet of dataSets) {
