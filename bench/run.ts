@@ -49,7 +49,7 @@ function main(): void {
   const threadCounts = option("threads", "1,2").map(Number);
   const runtimes = option("runtimes", "tessera,ort-web,ort-node");
   const rows: string[] = ["| model | threads | " + runtimes.map((r) => `${r} ms`).join(" | ") + " | vs ort-web | Tessera GFLOP/s | compile ms | first run ms | wasm code KB |"];
-  rows.push("|" + " --- |".repeat(6 + runtimes.length));
+  rows.push("|" + " --- |".repeat(7 + runtimes.length));
   const speedups = new Map<number, number[]>();
   for (const name of models) {
     const entry = manifest[name]!;
