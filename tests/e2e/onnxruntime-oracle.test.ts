@@ -1,0 +1,73 @@
+/**
+ * Tessera against onnxruntime-node (the numeric oracle) on the bundled
+ * example and on every shared model, with pseudo-random inputs that differ
+ * from the reference files, at 1 and 2 threads. Float outputs must agree
+ * within 1e-4 × max(1, max |expected|).
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { readFileSync } from "node:fs";
+import { join } from "node:path";
+import * as ort from "onnxruntime-node";
+import { InferenceSession, Tensor } from "../../src/index.js";
+import { SHARED_MODELS_DIR, compareToReference, manifestDtype, readManifest, sharedModelsSkipReason } from "../support/shared-models.js";
+
+interface InputSpec {
+  readonly name: string;
+  readonly dtype: "float32" | "int64";
+  readonly shape: readonly number[];
+}
+
+function pseudoRandom(spec: InputSpec, seed: number): Float32Array | BigInt64Array {
+  const length = spec.shape.reduce((a, b) => a * b, 1);
+  let state = seed >>> 0;
+  const next = (): number => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32;
+  };
+  if (spec.dtype === "int64") return BigInt64Array.from({ length }, () => BigInt(Math.floor(next() * 1000)));
+  return Float32Array.from({ length }, () => next() * 2 - 1);
+}
+
+async function compareWithOrt(modelPath: string, inputs: readonly InputSpec[], threads: number): Promise<void> {
+  const bytes = new Uint8Array(readFileSync(modelPath));
+  const oracle = await ort.InferenceSession.create(bytes);
+  const session = await InferenceSession.create(bytes, { threads });
+  try {
+    const data = inputs.map((spec, index) => pseudoRandom(spec, 7 + index));
+    const ortFeeds = Object.fromEntries(inputs.map((spec, index) => [spec.name, new ort.Tensor(spec.dtype, data[index]!, [...spec.shape])]));
+    const feeds = Object.fromEntries(inputs.map((spec, index) => [spec.name, new Tensor(spec.dtype, data[index]!, [...spec.shape])]));
+    const expected = await oracle.run(ortFeeds);
+    const actual = await session.run(feeds);
+    for (const name of oracle.outputNames) {
+      const want = expected[name]!;
+      const got = actual[name];
+      assert.ok(got !== undefined, `missing output ${name}`);
+      assert.deepEqual([...got.dims], [...want.dims]);
+      const { maxError, tolerance } = compareToReference(got.data as Float32Array, want.data as Float32Array);
+      assert.ok(maxError <= tolerance, `${name}: max abs error ${maxError} > ${tolerance}`);
+    }
+  } finally {
+    await session.release();
+    await oracle.release();
+  }
+}
+
+test("examples/tiny_cnn.onnx matches onnxruntime-node", async () => {
+  await compareWithOrt("examples/tiny_cnn.onnx", [{ name: "input", dtype: "float32", shape: [1, 3, 32, 32] }], 1);
+});
+
+const skip = sharedModelsSkipReason();
+const models = skip === undefined ? Object.entries(readManifest()) : [];
+for (const [name, model] of models) {
+  for (const threads of [1, 2]) {
+    test(`${name} matches onnxruntime-node on random inputs at ${threads} thread(s)`, async () => {
+      const inputs = model.inputs.map((input) => ({
+        name: input.name,
+        dtype: manifestDtype(input.dtype) as "float32" | "int64",
+        shape: input.shape,
+      }));
+      await compareWithOrt(join(SHARED_MODELS_DIR, model.file), inputs, threads);
+    });
+  }
+}
