@@ -28,10 +28,14 @@ function option(name: string, fallback: string): string[] {
 }
 
 function measure(kind: string, modelPath: string, threads: number, inputs: unknown): Measurement {
-  const output = execFileSync(process.execPath, ["--import", "tsx", "bench/worker.ts", kind, modelPath, String(threads), JSON.stringify(inputs)], {
-    encoding: "utf8",
-    stdio: ["ignore", "pipe", "inherit"],
-  });
+  const output = execFileSync(
+    process.execPath,
+    ["--import", "tsx", "bench/worker.ts", kind, modelPath, String(threads), JSON.stringify(inputs)],
+    {
+      encoding: "utf8",
+      stdio: ["ignore", "pipe", "inherit"],
+    },
+  );
   const line = output.trim().split("\n").pop()!;
   return { kind, threads, ...(JSON.parse(line) as Omit<Measurement, "kind" | "threads">) };
 }
@@ -48,7 +52,11 @@ function main(): void {
   const models = option("models", Object.keys(manifest).join(","));
   const threadCounts = option("threads", "1,2").map(Number);
   const runtimes = option("runtimes", "tessera,ort-web,ort-node");
-  const rows: string[] = ["| model | threads | " + runtimes.map((r) => `${r} ms`).join(" | ") + " | vs ort-web | Tessera GFLOP/s | compile ms | first run ms | wasm code KB |"];
+  const rows: string[] = [
+    "| model | threads | " +
+      runtimes.map((r) => `${r} ms`).join(" | ") +
+      " | vs ort-web | Tessera GFLOP/s | compile ms | first run ms | wasm code KB |",
+  ];
   rows.push("|" + " --- |".repeat(7 + runtimes.length));
   const speedups = new Map<number, number[]>();
   for (const name of models) {
@@ -60,10 +68,13 @@ function main(): void {
       file: join(MODELS_DIR, input.data),
     }));
     for (const threads of threadCounts) {
-      const results = new Map(runtimes.map((kind) => [kind, measure(kind, join(MODELS_DIR, entry.file), threads, inputs)]));
+      const results = new Map(
+        runtimes.map((kind) => [kind, measure(kind, join(MODELS_DIR, entry.file), threads, inputs)]),
+      );
       const tessera = results.get("tessera");
       const web = results.get("ort-web");
-      const ratio = tessera?.medianMs !== undefined && web?.medianMs !== undefined ? web.medianMs / tessera.medianMs : NaN;
+      const ratio =
+        tessera?.medianMs !== undefined && web?.medianMs !== undefined ? web.medianMs / tessera.medianMs : NaN;
       if (Number.isFinite(ratio)) speedups.set(threads, [...(speedups.get(threads) ?? []), ratio]);
       const cells = runtimes.map((kind) => {
         const result = results.get(kind)!;

@@ -45,11 +45,18 @@ async function prepareTessera(modelPath: string, threads: number, inputs: readon
   const compiled = compileModel({ bytes });
   const compileMs = performance.now() - compileStart;
   const session = await InferenceSession.create(modelPath, { threads });
-  const feeds = Object.fromEntries(inputs.map((spec) => [spec.name, new Tensor(spec.dtype, makeData(spec), [...spec.shape])]));
+  const feeds = Object.fromEntries(
+    inputs.map((spec) => [spec.name, new Tensor(spec.dtype, makeData(spec), [...spec.shape])]),
+  );
   return { run: async () => void (await session.run(feeds)), compileMs, codeBytes: compiled.wasm.byteLength };
 }
 
-async function prepareOrt(kind: "ort-web" | "ort-node", modelPath: string, threads: number, inputs: readonly InputSpec[]): Promise<Prepared> {
+async function prepareOrt(
+  kind: "ort-web" | "ort-node",
+  modelPath: string,
+  threads: number,
+  inputs: readonly InputSpec[],
+): Promise<Prepared> {
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   const ort: any = kind === "ort-web" ? await import("onnxruntime-web") : await import("onnxruntime-node");
   const options: Record<string, unknown> = { executionProviders: [kind === "ort-web" ? "wasm" : "cpu"] };
@@ -63,7 +70,9 @@ async function prepareOrt(kind: "ort-web" | "ort-node", modelPath: string, threa
   const start = performance.now();
   const session = await ort.InferenceSession.create(new Uint8Array(readFileSync(modelPath)), options);
   const compileMs = performance.now() - start;
-  const feeds = Object.fromEntries(inputs.map((spec) => [spec.name, new ort.Tensor(spec.dtype, makeData(spec), [...spec.shape])]));
+  const feeds = Object.fromEntries(
+    inputs.map((spec) => [spec.name, new ort.Tensor(spec.dtype, makeData(spec), [...spec.shape])]),
+  );
   return { run: async () => void (await session.run(feeds)), compileMs };
 }
 
@@ -72,7 +81,9 @@ async function main(): Promise<void> {
   const threads = Number(threadsText);
   const inputs = JSON.parse(inputsJson!) as InputSpec[];
   const prepared =
-    kind === "tessera" ? await prepareTessera(modelPath!, threads, inputs) : await prepareOrt(kind as "ort-web" | "ort-node", modelPath!, threads, inputs);
+    kind === "tessera"
+      ? await prepareTessera(modelPath!, threads, inputs)
+      : await prepareOrt(kind as "ort-web" | "ort-node", modelPath!, threads, inputs);
   const firstStart = performance.now();
   await prepared.run();
   const firstMs = performance.now() - firstStart;
@@ -87,7 +98,18 @@ async function main(): Promise<void> {
   }
   times.sort((a, b) => a - b);
   const medianMs = times[Math.floor(times.length / 2)]!;
-  console.log(JSON.stringify({ kind, threads, medianMs, minMs: times[0], runs: times.length, firstMs, compileMs: prepared.compileMs, codeBytes: prepared.codeBytes }));
+  console.log(
+    JSON.stringify({
+      kind,
+      threads,
+      medianMs,
+      minMs: times[0],
+      runs: times.length,
+      firstMs,
+      compileMs: prepared.compileMs,
+      codeBytes: prepared.codeBytes,
+    }),
+  );
   process.exit(0);
 }
 

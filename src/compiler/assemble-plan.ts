@@ -89,15 +89,13 @@ export function assemblePlan(
     scratchBytes: scratch.bytes,
     inputs: graph.inputs.map(inputSlot),
     outputs: graph.outputs.map(slot),
-    steps: lowered.steps.map(
-      (step): PlanStep => ({
-        kernel: step.kernel.name,
-        tasks: step.kernel.taskExtent,
-        group: step.group.name,
-        ops: step.group.nodes.map((node) => node.opType),
-        flops: step.kernel.flops,
-      }),
-    ),
+    steps: lowered.steps.map((step): PlanStep => ({
+      kernel: step.kernel.name,
+      tasks: step.kernel.taskExtent,
+      group: step.group.name,
+      ops: step.group.nodes.map((node) => node.opType),
+      flops: step.kernel.flops,
+    })),
     features: { simd: true, relaxedSimd: options.relaxedSimd, threads: options.threads },
   };
   return { plan, weights: weightLayout.bytes, addressOf };
@@ -174,7 +172,11 @@ interface ArenaLayout {
 }
 
 /** Plans every non-constant value that a kernel or the caller touches. */
-function planArena(lowered: LoweredModel, viewSources: ReadonlyMap<Value, Value>, rootOf: (value: Value) => Value): ArenaLayout {
+function planArena(
+  lowered: LoweredModel,
+  viewSources: ReadonlyMap<Value, Value>,
+  rootOf: (value: Value) => Value,
+): ArenaLayout {
   const uses = new Map<Value, { first: number; last: number }>();
   const touch = (value: Value, step: number): void => {
     if (rootOf(value).constant !== undefined) return;
@@ -191,7 +193,7 @@ function planArena(lowered: LoweredModel, viewSources: ReadonlyMap<Value, Value>
   lowered.graph.outputs.forEach((value) => touch(value, lastStep));
   // A view's chain must be planned too, so its source is requested whenever the view is.
   for (const value of [...uses.keys()]) {
-    for (let current = value; viewSources.has(current); ) {
+    for (let current = value; viewSources.has(current);) {
       current = viewSources.get(current)!;
       if (!uses.has(current)) touch(current, uses.get(value)!.first);
     }

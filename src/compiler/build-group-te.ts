@@ -35,7 +35,10 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
     if (inner !== undefined) return inner;
     let outer = placeholders.get(value);
     if (outer === undefined) {
-      assert(value.shape !== null && value.shape.every((dim) => typeof dim === "number"), `value ${value.name} has no static shape`);
+      assert(
+        value.shape !== null && value.shape.every((dim) => typeof dim === "number"),
+        `value ${value.name} has no static shape`,
+      );
       outer = placeholder(value.name, value.dtype, value.shape as number[]);
       placeholders.set(value, outer);
       inputs.set(outer, value);

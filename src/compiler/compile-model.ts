@@ -80,7 +80,11 @@ export function lowerModel(source: ModelSource, options: CompileOptions = {}): L
 
 export function compileModel(source: ModelSource, options: CompileOptions = {}): CompiledModel {
   const lowered = lowerModel(source, options);
-  const layout = assemblePlan(lowered, { modelName: source.name ?? lowered.graph.name, relaxedSimd: options.relaxedSimd ?? false, threads: options.threads ?? false });
+  const layout = assemblePlan(lowered, {
+    modelName: source.name ?? lowered.graph.name,
+    relaxedSimd: options.relaxedSimd ?? false,
+    threads: options.threads ?? false,
+  });
   const wasm = emitModule({
     kernels: lowered.steps.map((step) => step.kernel),
     addressOf: layout.addressOf,
@@ -104,9 +108,15 @@ export function inspectModel(
     case "fused":
       return printFusedGraph(lowered.fused);
     case "loop":
-      return selectSteps(lowered, options.nodeName).map((step) => printKernel(step.kernel)).join("\n");
+      return selectSteps(lowered, options.nodeName)
+        .map((step) => printKernel(step.kernel))
+        .join("\n");
     case "wat": {
-      const { addressOf } = assemblePlan(lowered, { modelName: lowered.graph.name, relaxedSimd: false, threads: false });
+      const { addressOf } = assemblePlan(lowered, {
+        modelName: lowered.graph.name,
+        relaxedSimd: false,
+        threads: false,
+      });
       const relaxedSimd = options.relaxedSimd ?? false;
       return selectSteps(lowered, options.nodeName)
         .map((step) => printWat(step.kernel, { addressOf, relaxedSimd }))

@@ -42,7 +42,8 @@ function optimizeInnermost(loop: For): Stmt {
   const shared = bindRepeated(statements, shareable);
   const loopDependent = (variable: Var): boolean =>
     variable === loop.loopVar || assigned.has(variable) || shared.locals.has(variable);
-  const invariant = (expr: Expr): boolean => isWorthBinding(expr) && !containsLoad(expr) && !mentions(expr, loopDependent);
+  const invariant = (expr: Expr): boolean =>
+    isWorthBinding(expr) && !containsLoad(expr) && !mentions(expr, loopDependent);
   // A parallel loop is a task loop: nothing may move out of it.
   if (loop.annotation === "parallel") return rebuildFor(loop, loop.extent, makeSeq(shared.statements));
   const hoisted = bindMaximal(shared.statements, invariant);
@@ -148,8 +149,6 @@ function bindAll(statements: readonly Stmt[], chosen: readonly Expr[]): Bound {
     bindings.push(makeAssign(local, value));
     temporaries.set(expr, local);
   }
-  const rewritten = statements.map((statement) =>
-    mapStmtExprs(statement, (expr) => replace(expr, false)),
-  );
+  const rewritten = statements.map((statement) => mapStmtExprs(statement, (expr) => replace(expr, false)));
   return { statements: rewritten, bindings, locals: new Set(temporaries.values()) };
 }
