@@ -105,7 +105,8 @@ class PoolExecutor implements StepExecutor {
     const model = await this.pool.attach(module, memory, plan);
     plan.steps.forEach((step, index) => {
       const kernel = instance.exports[step.kernel];
-      if (typeof kernel === "function") this.steps.set(kernel as KernelFunction, { model, step: index, flops: step.flops });
+      if (typeof kernel === "function")
+        this.steps.set(kernel as KernelFunction, { model, step: index, flops: step.flops });
     });
     this.finalizer.register(instance, model);
     return { memory, instance };

@@ -38,7 +38,13 @@ export function createWorkerHandler(port: WorkerPort): (message: ToWorker) => vo
     try {
       if (message.kind === "init") {
         const control = new Int32Array(message.control);
-        state = { control, index: message.index, seen: Atomics.load(control, CONTROL.sequence), handled: 0, models: new Map() };
+        state = {
+          control,
+          index: message.index,
+          seen: Atomics.load(control, CONTROL.sequence),
+          handled: 0,
+          models: new Map(),
+        };
         port.postMessage({ kind: "ready" });
       } else if (state !== null) {
         handleModelMessage(state, message, port);

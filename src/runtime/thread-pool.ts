@@ -275,7 +275,8 @@ export class ThreadPool {
         new Promise<void>((resolve, reject) => {
           this.replies[index] = (message) => {
             if (message.kind === kind) resolve();
-            else if (message.kind === "error") reject(new TesseraError("E_BAD_ARTIFACT", `worker thread: ${message.message}`));
+            else if (message.kind === "error")
+              reject(new TesseraError("E_BAD_ARTIFACT", `worker thread: ${message.message}`));
           };
           worker.keepAlive(true);
           post(worker, index);

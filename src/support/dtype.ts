@@ -6,17 +6,7 @@
 import { TesseraError } from "./errors.js";
 
 export type DType =
-  | "float32"
-  | "float64"
-  | "int8"
-  | "uint8"
-  | "int16"
-  | "uint16"
-  | "int32"
-  | "uint32"
-  | "int64"
-  | "uint64"
-  | "bool";
+  "float32" | "float64" | "int8" | "uint8" | "int16" | "uint16" | "int32" | "uint32" | "int64" | "uint64" | "bool";
 
 /** The wasm value type a DType is computed in. */
 export type WasmValueType = "f32" | "f64" | "i32" | "i64";

@@ -23,19 +23,7 @@ import type { TeTensor } from "./tensor.js";
 import type { Buffer } from "../loop/ir.js";
 
 export type BinaryOp =
-  | "add"
-  | "sub"
-  | "mul"
-  | "div"
-  | "rem"
-  | "min"
-  | "max"
-  | "pow"
-  | "and"
-  | "or"
-  | "xor"
-  | "shl"
-  | "shr";
+  "add" | "sub" | "mul" | "div" | "rem" | "min" | "max" | "pow" | "and" | "or" | "xor" | "shl" | "shr";
 
 export type CompareOp = "eq" | "ne" | "lt" | "le" | "gt" | "ge";
 
@@ -148,18 +136,7 @@ export interface Broadcast extends ExprBase {
 }
 
 export type Expr =
-  | Const
-  | Var
-  | Binary
-  | Compare
-  | Unary
-  | Select
-  | Cast
-  | TensorLoad
-  | Reduce
-  | Load
-  | Ramp
-  | Broadcast;
+  Const | Var | Binary | Compare | Unary | Select | Cast | TensorLoad | Reduce | Load | Ramp | Broadcast;
 
 let nextId = 1;
 const internTable = new Map<string, Expr>();
@@ -205,7 +182,15 @@ export function binary(op: BinaryOp, a: Expr, b: Expr): Binary {
 
 export function compare(op: CompareOp, a: Expr, b: Expr): Compare {
   checkSameType(a, b, op);
-  return intern(`cmp|${op}|${a.id}|${b.id}`, (id) => ({ kind: "compare", id, op, a, b, dtype: "bool", lanes: a.lanes }));
+  return intern(`cmp|${op}|${a.id}|${b.id}`, (id) => ({
+    kind: "compare",
+    id,
+    op,
+    a,
+    b,
+    dtype: "bool",
+    lanes: a.lanes,
+  }));
 }
 
 export function unary(op: UnaryOp, a: Expr): Unary {
@@ -215,7 +200,15 @@ export function unary(op: UnaryOp, a: Expr): Unary {
 export function select(cond: Expr, a: Expr, b: Expr): Select {
   assert(cond.dtype === "bool", `select condition must be bool, got ${cond.dtype}`);
   checkSameType(a, b, "select");
-  return intern(`s|${cond.id}|${a.id}|${b.id}`, (id) => ({ kind: "select", id, cond, a, b, dtype: a.dtype, lanes: a.lanes }));
+  return intern(`s|${cond.id}|${a.id}|${b.id}`, (id) => ({
+    kind: "select",
+    id,
+    cond,
+    a,
+    b,
+    dtype: a.dtype,
+    lanes: a.lanes,
+  }));
 }
 
 export function cast(a: Expr, dtype: DType): Expr {
@@ -224,7 +217,10 @@ export function cast(a: Expr, dtype: DType): Expr {
 }
 
 export function tload(tensor: TeTensor, indices: readonly Expr[]): TensorLoad {
-  assert(indices.length === tensor.shape.length, `tload ${tensor.name}: ${indices.length} indices for rank ${tensor.shape.length}`);
+  assert(
+    indices.length === tensor.shape.length,
+    `tload ${tensor.name}: ${indices.length} indices for rank ${tensor.shape.length}`,
+  );
   for (const index of indices) assert(index.dtype === "int32" && index.lanes === 1, "tload index must be scalar int32");
   const key = `tl|${tensor.id}|${indices.map((index) => index.id).join(",")}`;
   return intern(key, (id) => ({ kind: "tload", id, tensor, indices: [...indices], dtype: tensor.dtype, lanes: 1 }));
@@ -237,12 +233,26 @@ export function reduce(op: ReduceOp, axes: readonly IterVar[], body: Expr): Redu
 
 export function load(buffer: Buffer, index: Expr): Load {
   assert(index.dtype === "int32", "load index must be int32");
-  return intern(`ld|${buffer.id}|${index.id}`, (id) => ({ kind: "load", id, buffer, index, dtype: buffer.dtype, lanes: index.lanes }));
+  return intern(`ld|${buffer.id}|${index.id}`, (id) => ({
+    kind: "load",
+    id,
+    buffer,
+    index,
+    dtype: buffer.dtype,
+    lanes: index.lanes,
+  }));
 }
 
 export function ramp(base: Expr, stride: number, lanes: number): Ramp {
   assert(base.lanes === 1 && base.dtype === "int32", "ramp base must be scalar int32");
-  return intern(`rp|${base.id}|${stride}|${lanes}`, (id) => ({ kind: "ramp", id, base, stride, dtype: "int32", lanes }));
+  return intern(`rp|${base.id}|${stride}|${lanes}`, (id) => ({
+    kind: "ramp",
+    id,
+    base,
+    stride,
+    dtype: "int32",
+    lanes,
+  }));
 }
 
 export function broadcast(value: Expr, lanes: number): Broadcast {

@@ -55,7 +55,15 @@ export function compute(
   const axes = shape.map((extent, dim) => makeIterVar(axisNames?.[dim] ?? `i${dim}`, extent));
   const body = define(axes.map((axis) => axis.variable));
   assert(body.lanes === 1, "compute body must be scalar");
-  const tensor: TeTensor = { kind: "compute", id: nextTensorId++, name, dtype: body.dtype, shape: [...shape], axes, body };
+  const tensor: TeTensor = {
+    kind: "compute",
+    id: nextTensorId++,
+    name,
+    dtype: body.dtype,
+    shape: [...shape],
+    axes,
+    body,
+  };
   return options.materialize === true ? { ...tensor, materialize: true } : tensor;
 }
 

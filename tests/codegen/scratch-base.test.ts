@@ -63,11 +63,17 @@ describe("per-thread scratch", () => {
       return instance.exports["scratchy"] as (first: number, count: number) => void;
     });
     const floats = new Float32Array(memory.buffer);
-    floats.set(Float32Array.from({ length: 16 }, (_, index) => index + 1), 64 / 4);
+    floats.set(
+      Float32Array.from({ length: 16 }, (_, index) => index + 1),
+      64 / 4,
+    );
     instances[0]!(0, 2);
     instances[1]!(2, 2);
     const inputs = Array.from({ length: 16 }, (_, index) => index + 1);
-    assert.deepEqual([...floats.subarray(128 / 4, 128 / 4 + 16)], inputs.map((value) => value * 2 + 1));
+    assert.deepEqual(
+      [...floats.subarray(128 / 4, 128 / 4 + 16)],
+      inputs.map((value) => value * 2 + 1),
+    );
     const reversed = inputs.map((_, index) => inputs[index - (index % 4) + 3 - (index % 4)]! * 2);
     assert.deepEqual([...floats.subarray(192 / 4, 192 / 4 + 16)], reversed);
     // Each scratch copy (base + 16 bytes) holds the last task its instance ran: tasks 1 and 3.

@@ -100,7 +100,10 @@ describe("thread pool", () => {
   it("runs softmax (kernels with scratch) with 1 and 2 threads to the same result", async () => {
     const compiled = compileModel({ bytes: softmaxModel }, { threads: true });
     assert.ok(compiled.plan.scratchBytes > 0, "the softmax model should use scratch");
-    assert.ok(compiled.plan.steps.some((step) => step.tasks > 1 && step.flops >= 50_000), "a step must split");
+    assert.ok(
+      compiled.plan.steps.some((step) => step.tasks > 1 && step.flops >= 50_000),
+      "a step must split",
+    );
     await assertThreadsAgree(softmaxModel, { x: new Tensor("float32", pseudoRandom(64 * 500, 5), [64, 500]) });
   });
 
