@@ -11,6 +11,7 @@ import {
   binary,
   broadcast,
   cast,
+  childrenOf,
   compare,
   load,
   ramp,
@@ -69,7 +70,7 @@ export function isEmpty(statement: Stmt): boolean {
 
 /** Rebuilds one node with new children through the interning factories. */
 export function rebuildExpr(expr: Expr, children: readonly Expr[]): Expr {
-  const original = childrenOfExpr(expr);
+  const original = childrenOf(expr);
   const same = children.every((child, index) => child === original[index]);
   if (same) return expr;
   switch (expr.kind) {
@@ -105,39 +106,12 @@ export function rebuildExpr(expr: Expr, children: readonly Expr[]): Expr {
 export function transformExpr(expr: Expr, rewrite: (node: Expr) => Expr, memo = new Map<Expr, Expr>()): Expr {
   const cached = memo.get(expr);
   if (cached !== undefined) return cached;
-  const children = childrenOfExpr(expr).map((child) => transformExpr(child, rewrite, memo));
+  const children = childrenOf(expr).map((child) => transformExpr(child, rewrite, memo));
   const result = rewrite(rebuildExpr(expr, children));
   memo.set(expr, result);
   return result;
 }
 
-function childrenOfExpr(expr: Expr): readonly Expr[] {
-  switch (expr.kind) {
-    case "const":
-    case "var":
-      return [];
-    case "binary":
-    case "compare":
-      return [expr.a, expr.b];
-    case "unary":
-    case "cast":
-      return [expr.a];
-    case "select":
-      return [expr.cond, expr.a, expr.b];
-    case "tload":
-      return expr.indices;
-    case "reduce":
-      return [expr.body];
-    case "load":
-      return [expr.index];
-    case "ramp":
-      return [expr.base];
-    case "broadcast":
-      return [expr.value];
-    default:
-      return unreachable(expr);
-  }
-}
 
 /** Replaces variables by expressions (scalar for scalar). */
 export function substituteExpr(expr: Expr, bindings: ReadonlyMap<Var, Expr>): Expr {
@@ -148,13 +122,13 @@ export function substituteExpr(expr: Expr, bindings: ReadonlyMap<Var, Expr>): Ex
 /** True when `expr` mentions any variable for which `test` holds. */
 export function mentionsVar(expr: Expr, test: (variable: Var) => boolean): boolean {
   if (expr.kind === "var") return test(expr);
-  return childrenOfExpr(expr).some((child) => mentionsVar(child, test));
+  return childrenOf(expr).some((child) => mentionsVar(child, test));
 }
 
 /** Visits every expression node reachable from `expr` (with repeats for shared nodes). */
 export function visitExpr(expr: Expr, visit: (node: Expr) => void): void {
   visit(expr);
-  for (const child of childrenOfExpr(expr)) visitExpr(child, visit);
+  for (const child of childrenOf(expr)) visitExpr(child, visit);
 }
 
 /** Applies `rewrite` to every top-level expression of every statement (loop extents, indices, values, conditions). */
