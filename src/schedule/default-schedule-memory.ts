@@ -1,33 +1,102 @@
 /**
  * Default schedules of memory-bound groups: elementwise, broadcast and
- * injective chains, and reductions (softmax, normalizations, pools).
+ * injective chains (data movement included), and reductions (softmax,
+ * normalizations, pools).
  */
 import {
   type ScheduleBuilder,
   LANES,
   extentOf,
-  fuseChain,
   parallelizeRows,
   unrollSmallReductions,
   vectorizeInnermost,
 } from "./schedule-builder.js";
-import { parallel, split, vectorize } from "./primitives.js";
+import { fuse, parallel, split, vectorize } from "./primitives.js";
 
 /** Elementwise tasks get at least this many elements, so a task's work dwarfs its dispatch. */
 const TASK_ELEMENTS = 4096;
+/** The vector group stops growing once this long: longer rows gain nothing but index divisions. */
+const GROUP_ELEMENTS = 64;
 
+/**
+ * Elementwise and injective chains: the output loops split into an inner
+ * vector group and outer rows. The vector group is the innermost loop fused
+ * with the loops around it while the extent fused so far is a multiple of 4
+ * below GROUP_ELEMENTS, so every index recovered from the fused variable (a division by that
+ * extent) is the same across the 4 lanes, and a load that is contiguous in
+ * the innermost axis stays one vector load (a concat of 55-wide rows
+ * vectorizes its rows; a transpose keeping the last axis in place fuses
+ * whole). The outer loops fuse into rows, split into tasks of at least
+ * TASK_ELEMENTS elements.
+ */
 export function scheduleElementwise(builder: ScheduleBuilder): void {
-  const name = fuseChain(builder, Infinity);
-  if (name === null || builder.statements.length !== 1) return;
-  const extent = extentOf(builder.outputChain()[0]!);
-  let outer = name;
-  if (extent % LANES === 0 && builder.attempt(split(name, LANES), vectorize(`${name}.inner`))) outer = `${name}.outer`;
-  else if (extent > LANES && extent < TASK_ELEMENTS) builder.attempt(vectorize(name));
-  const elementsPerStep = outer === name ? 1 : LANES;
-  const steps = extent / elementsPerStep;
-  const stepsPerTask = Math.ceil(TASK_ELEMENTS / elementsPerStep);
-  if (steps <= stepsPerTask) return;
-  builder.attempt(split(outer, stepsPerTask), parallel(`${outer}.outer`));
+  const chain = builder.outputChain();
+  if (chain.length === 0 || builder.statements.length !== 1) return;
+  let groupSize = 1;
+  let groupExtent = extentOf(chain[chain.length - 1]!);
+  while (groupSize < chain.length && groupExtent > 0 && groupExtent < GROUP_ELEMENTS && groupExtent % LANES === 0) {
+    groupExtent *= extentOf(chain[chain.length - 1 - groupSize]!);
+    groupSize++;
+  }
+  const names = chain.map((loop) => loop.loopVar.name);
+  const rows = fuseNames(builder, names.slice(0, names.length - groupSize));
+  const vector = fuseNames(builder, names.slice(names.length - groupSize));
+  if (vector === null) return;
+  const stepsPerRow = vectorizeGroup(builder, vector, groupExtent);
+  if (rows === null) {
+    splitTasks(builder, stepsPerRow.outer, stepsPerRow.steps, Math.ceil(TASK_ELEMENTS / stepsPerRow.lanes));
+    return;
+  }
+  const rowExtent = extentOf(builder.outputChain()[0]!);
+  splitTasks(builder, rows, rowExtent, Math.ceil(TASK_ELEMENTS / groupExtent));
+}
+
+/** Fuses consecutive perfectly nested loops (outermost first); returns the fused loop's name. */
+function fuseNames(builder: ScheduleBuilder, names: readonly string[]): string | null {
+  if (names.length === 0) return null;
+  let name = names[0]!;
+  for (const next of names.slice(1)) {
+    const fusedName = `${name}.${next}.fused`;
+    if (!builder.attempt(fuse(name, next, fusedName))) return name;
+    name = fusedName;
+  }
+  return name;
+}
+
+interface VectorSteps {
+  /** The loop of vector (or scalar) steps, which a task split may cut. */
+  readonly outer: string;
+  readonly steps: number;
+  /** Elements per step. */
+  readonly lanes: number;
+}
+
+function vectorizeGroup(builder: ScheduleBuilder, name: string, extent: number): VectorSteps {
+  if (extent % LANES === 0 && extent > LANES && builder.attempt(split(name, LANES), vectorize(`${name}.inner`)))
+    return { outer: `${name}.outer`, steps: extent / LANES, lanes: LANES };
+  if (extent >= LANES && builder.attempt(vectorize(name))) return { outer: name, steps: 1, lanes: extent };
+  return { outer: name, steps: extent, lanes: 1 };
+}
+
+/**
+ * Makes `name` (the outermost loop, `extent` iterations) the task loop with
+ * at least `perTask` iterations a task, preferring a factor that divides the
+ * extent (no guard) within twice the minimum.
+ */
+function splitTasks(builder: ScheduleBuilder, name: string, extent: number, perTask: number): void {
+  if (extent <= perTask) return;
+  if (perTask <= 1) {
+    builder.attempt(parallel(name));
+    return;
+  }
+  let factor = perTask;
+  for (let candidate = perTask; candidate <= 2 * perTask; candidate++) {
+    if (extent % candidate === 0) {
+      factor = candidate;
+      break;
+    }
+  }
+  builder.attempt(split(name, factor), parallel(`${name}.outer`));
 }
 
 export function scheduleReduction(builder: ScheduleBuilder): void {

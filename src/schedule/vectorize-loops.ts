@@ -211,6 +211,7 @@ class Vectorizer {
   /** Keeps index arithmetic on ramps as ramps (so loads stay contiguous), else goes lane-wise. */
   private binaryNode(op: Parameters<typeof binary>[0], a: Expr, b: Expr): Expr {
     if (a.lanes === 1 && b.lanes === 1) return binary(op, a, b);
+    if (isUniform(a) && isUniform(b)) return broadcast(binary(op, scalarOf(a), scalarOf(b)), LANES);
     const isIndex = a.dtype === "int32";
     if (isIndex && (op === "add" || op === "sub")) {
       const combined = combineRamps(op, a, b);
@@ -218,10 +219,11 @@ class Vectorizer {
     }
     if (isIndex && (op === "div" || op === "rem")) return alignedDivision(op, a, b);
     if (isIndex && op === "mul") {
-      if (a.kind === "ramp" && b.kind === "const")
-        return makeRamp(binary("mul", a.base, b), a.stride * Number(b.value));
-      if (b.kind === "ramp" && a.kind === "const")
-        return makeRamp(binary("mul", b.base, a), b.stride * Number(a.value));
+      const [scaleA, scaleB] = [scalarOf(a), scalarOf(b)];
+      if (a.kind === "ramp" && scaleB.kind === "const")
+        return makeRamp(binary("mul", a.base, scaleB), a.stride * Number(scaleB.value));
+      if (b.kind === "ramp" && scaleA.kind === "const")
+        return makeRamp(binary("mul", b.base, scaleA), b.stride * Number(scaleA.value));
     }
     const [left, right] = this.matchLanes(a, b);
     return binary(op, left, right);
@@ -235,14 +237,26 @@ class Vectorizer {
  * not emitted (wasm SIMD has none): the loop stays serial.
  */
 function alignedDivision(op: "div" | "rem", a: Expr, b: Expr): Expr {
-  if (a.kind !== "ramp" || a.stride !== 1 || b.kind !== "const" || Number(b.value) % LANES !== 0)
+  const divisor = scalarOf(b);
+  if (a.kind !== "ramp" || a.stride !== 1 || divisor.kind !== "const" || Number(divisor.value) % LANES !== 0)
     throw new CannotVectorize();
   const form = linearForm(a.base);
   const aligned = [...form.terms].every(
     ([atom, coefficient]) => atom.kind === "var" && coefficient > 0 && coefficient % LANES === 0,
   );
   if (!aligned || form.constant < 0 || form.constant % LANES !== 0) throw new CannotVectorize();
-  return op === "div" ? broadcast(binary("div", a.base, b), LANES) : ramp(binary("rem", a.base, b), 1, LANES);
+  return op === "div"
+    ? broadcast(binary("div", a.base, divisor), LANES)
+    : ramp(binary("rem", a.base, divisor), 1, LANES);
+}
+
+/** A scalar, or a broadcast of one: every lane holds the same value. */
+function isUniform(expr: Expr): boolean {
+  return expr.lanes === 1 || expr.kind === "broadcast";
+}
+
+function scalarOf(expr: Expr): Expr {
+  return expr.kind === "broadcast" ? expr.value : expr;
 }
 
 function makeRamp(base: Expr, stride: number): Expr {
@@ -254,7 +268,7 @@ function combineRamps(op: "add" | "sub", a: Expr, b: Expr): Expr | null {
   const sign = op === "add" ? 1 : -1;
   const baseOf = (expr: Expr): Expr | null => {
     if (expr.kind === "ramp") return expr.base;
-    return expr.lanes === 1 ? expr : null;
+    return isUniform(expr) ? scalarOf(expr) : null;
   };
   const strideOf = (expr: Expr): number => (expr.kind === "ramp" ? expr.stride : 0);
   const baseA = baseOf(a);

@@ -23,7 +23,38 @@ import {
   requireInput,
   typed,
 } from "./common.js";
-import { keptIndices, reduction, reductionCount, trailingAxes } from "./reduce-common.js";
+import { type ReductionSpec, keptIndices, reduction, reductionCount, trailingAxes } from "./reduce-common.js";
+
+/** Lanes of a factored reduction's partial results: one wasm v128 of 32-bit values. */
+const PARTIAL_LANES = 4;
+
+/**
+ * A keep-dims reduction over the last axis, factored in two (Halide's
+ * rfactor): `<name>_part[…, lane]` reduces every PARTIAL_LANES-th element
+ * starting at `lane` (contiguous across lanes, so the lane loop vectorizes
+ * into one vector accumulator), then `<name>` reduces the PARTIAL_LANES
+ * partials. The combine order differs from a serial reduction: exact for
+ * max/min, a float reassociation for sums. Other reductions (several axes,
+ * an axis that is not last, an extent that 4 does not divide or under 8)
+ * are built unfactored, as `reduction` does.
+ */
+export function factoredReduction(spec: ReductionSpec): TeTensor {
+  const last = spec.shape.length - 1;
+  const extent = spec.shape[last] ?? 0;
+  const factorable = spec.keepDims && spec.axes.length === 1 && spec.axes[0] === last && extent >= 2 * PARTIAL_LANES;
+  if (!factorable || extent % PARTIAL_LANES !== 0 || !["sum", "max", "min"].includes(spec.op)) return reduction(spec);
+  const rows = spec.shape.slice(0, last);
+  const partial = compute(`${spec.name}_part`, [...rows, PARTIAL_LANES], (indices) => {
+    const step = makeIterVar(`r${last}`, extent / PARTIAL_LANES);
+    const column = add(mul(step.variable, int(PARTIAL_LANES)), indices[last]!);
+    return reduce(spec.op, [step], spec.body([...indices.slice(0, last), column]));
+  });
+  return compute(spec.name, [...rows, 1], (indices) => {
+    const lane = makeIterVar("lane", PARTIAL_LANES);
+    const reduced = reduce(spec.op, [lane], tload(partial, [...indices.slice(0, last), lane.variable]));
+    return spec.epilogue === undefined ? reduced : spec.epilogue(reduced, indices);
+  });
+}
 
 const sub = (a: Expr, b: Expr): Expr => binary("sub", a, b);
 const mul = (a: Expr, b: Expr): Expr => binary("mul", a, b);
@@ -48,14 +79,14 @@ function moments(
 ): Moments {
   const count = typed(reductionCount(shape, axes), dtype);
   const common = { shape, axes, keepDims: true, op: "sum" as const };
-  const mean = reduction({
+  const mean = factoredReduction({
     ...common,
     name: meanName,
     body: value,
     epilogue: (sum) => div(sum, count),
   });
   const deviation = (indices: readonly Expr[]): Expr => sub(value(indices), tload(mean, keptIndices(indices, axes)));
-  const variance = reduction({
+  const variance = factoredReduction({
     ...common,
     name: `${name}_var`,
     body: (indices) => {

@@ -1,17 +1,21 @@
 /**
  * Softmax, LogSoftmax and Hardmax as stages: the maximum over the softmax
- * axes, the sum of exp(x − max), then the output.
+ * axes, the sum of exp(x − max), then the output. Reductions over the last
+ * axis are factored (normalization.ts factoredReduction) so their loops
+ * vectorize; Softmax over trailing axes materializes exp(x − max) once per
+ * row (a stage the sum and the output both read) instead of computing it twice.
  *
  * Opset < 13 coerces the input to 2-D [prod(dims < axis), prod(dims ≥ axis)]
  * (axis default 1): the softmax runs over all the trailing axes from `axis`.
  * Opset ≥ 13 runs over the single axis `axis` (default −1).
  */
-import { type Expr, add, binary, cast, compare, int, mul, select, tload, unary } from "../../expr.js";
+import { type Expr, add, binary, cast, compare, constant, int, makeIterVar, mul, reduce, select, tload, unary } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { normalizeAxis } from "../../builders.js";
 import { FLOAT_TYPES, checkDtype, outputName, reductionPattern, requireInput } from "./common.js";
 import { keptIndices, reduction, trailingAxes } from "./reduce-common.js";
+import { factoredReduction } from "./normalization.js";
 
 /** The axes the op normalizes over, per the opset's semantics. */
 function softmaxAxes(context: OpBuildContext, rank: number): number[] {
@@ -38,7 +42,7 @@ function stagesOf(context: OpBuildContext): SoftmaxStages {
   checkDtype(context, input, FLOAT_TYPES, "input");
   const axes = softmaxAxes(context, input.shape.length);
   const name = outputName(context);
-  const maximum = reduction({
+  const maximum = factoredReduction({
     name: `${name}_max`,
     shape: input.shape,
     axes,
@@ -51,26 +55,46 @@ function stagesOf(context: OpBuildContext): SoftmaxStages {
   return { input, axes, name, maximumAt, shifted };
 }
 
-function sumOfExp(stages: SoftmaxStages): TeTensor {
-  return reduction({
+function sumOf(stages: SoftmaxStages, term: (indices: readonly Expr[]) => Expr): TeTensor {
+  return factoredReduction({
     name: `${stages.name}_sum`,
     shape: stages.input.shape,
     axes: stages.axes,
     keepDims: true,
     op: "sum",
-    body: (indices) => unary("exp", stages.shifted(indices)),
+    body: term,
   });
+}
+
+/**
+ * exp(x − max) at every point, as a tensor that lowering materializes: a
+ * one-trip reduce makes it a stage rather than an expression inlined into
+ * each reader. Only for trailing softmax axes, where a row is contiguous and
+ * compute_at keeps one row of it; otherwise null (recomputed by each reader).
+ */
+function exponentials(stages: SoftmaxStages): TeTensor | null {
+  const rank = stages.input.shape.length;
+  const trailing = stages.axes.length > 0 && stages.axes.every((dim, position) => dim === rank - stages.axes.length + position);
+  if (!trailing) return null;
+  return compute(`${stages.name}_exp`, stages.input.shape, (indices) =>
+    reduce("sum", [makeIterVar("once", 1)], unary("exp", stages.shifted(indices))),
+  );
 }
 
 const softmax: OpDefinition = {
   pattern: reductionPattern,
   build(context) {
     const stages = stagesOf(context);
-    const sum = sumOfExp(stages);
+    const exps = exponentials(stages);
+    const exp = (indices: readonly Expr[]): Expr =>
+      exps === null ? unary("exp", stages.shifted(indices)) : tload(exps, indices);
+    const sum = sumOf(stages, exp);
+    const dtype = stages.input.dtype;
     return [
-      compute(stages.name, stages.input.shape, (indices) =>
-        binary("div", unary("exp", stages.shifted(indices)), tload(sum, keptIndices(indices, stages.axes))),
-      ),
+      compute(stages.name, stages.input.shape, (indices) => {
+        const reciprocal = binary("div", constant(1, dtype), tload(sum, keptIndices(indices, stages.axes)));
+        return binary("mul", exp(indices), reciprocal);
+      }),
     ];
   },
 };
@@ -79,7 +103,7 @@ const logSoftmax: OpDefinition = {
   pattern: reductionPattern,
   build(context) {
     const stages = stagesOf(context);
-    const sum = sumOfExp(stages);
+    const sum = sumOf(stages, (indices) => unary("exp", stages.shifted(indices)));
     return [
       compute(stages.name, stages.input.shape, (indices) =>
         binary("sub", stages.shifted(indices), unary("log", tload(sum, keptIndices(indices, stages.axes)))),

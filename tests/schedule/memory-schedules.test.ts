@@ -1,0 +1,125 @@
+/**
+ * Default schedules of memory-bound kernels: data movement vectorizes along
+ * the innermost axis whatever its extent, and factored reductions (softmax,
+ * layer norm) keep vector accumulators. Each kernel is checked against
+ * values computed in JavaScript, through the loop interpreter.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { type Expr, binary, compare, constant, int, select, tload, unary } from "../../src/te/expr.js";
+import { type TeTensor, compute, placeholder } from "../../src/te/tensor.js";
+import { type Buffer, makeBuffer } from "../../src/loop/ir.js";
+import { lowerToLoops } from "../../src/loop/lower-te.js";
+import { interpretKernel } from "../../src/loop/interpret-loop.js";
+import { printKernel } from "../../src/loop/print-loop.js";
+import { stmtProblems, verifyKernel } from "../../src/loop/verify-loop.js";
+import type { TypedArray } from "../../src/support/dtype.js";
+import type { PatternKind } from "../../src/te/op.js";
+import { defaultSchedule } from "../../src/schedule/default-schedule.js";
+import { scheduleKernel } from "../../src/schedule/finalize.js";
+import { factoredReduction } from "../../src/te/ops/math/normalization.js";
+import { assertClose, randomValues } from "../loop/fixtures.js";
+
+/** Lowers, schedules and interprets `output`; returns the kernel text and the output values. */
+function run(
+  inputs: readonly [TeTensor, Float32Array][],
+  output: TeTensor,
+  pattern: PatternKind,
+): { text: string; values: Float32Array; tasks: number } {
+  const buffers = new Map<TeTensor, Buffer>();
+  const data = new Map<Buffer, TypedArray>();
+  inputs.forEach(([tensor, values], index) => {
+    const buffer = makeBuffer(tensor.name, tensor.dtype, values.length, "global", index);
+    buffers.set(tensor, buffer);
+    data.set(buffer, values.slice());
+  });
+  const size = output.shape.reduce((product, extent) => product * extent, 1);
+  const outputBuffer = makeBuffer(output.name, output.dtype, size, "global", 99);
+  const nest = lowerToLoops({ name: "kernel", outputs: [{ tensor: output, buffer: outputBuffer }], inputs: buffers });
+  const kernel = scheduleKernel(nest, defaultSchedule(nest, pattern), (pass, body) =>
+    assert.deepEqual(stmtProblems(body), [], `after ${pass}`),
+  );
+  verifyKernel(kernel);
+  const values = new Float32Array(size).fill(Number.NaN);
+  data.set(outputBuffer, values);
+  interpretKernel(kernel, data);
+  return { text: printKernel(kernel), values, tasks: kernel.taskExtent };
+}
+
+/** Concat along axis 0 of two [half, height, width] tensors, as nn-ops builds it (clamped loads, a select). */
+function concatCase(half: number, height: number, width: number): void {
+  const a = placeholder("a", "float32", [half, height, width]);
+  const b = placeholder("b", "float32", [half, height, width]);
+  const out = compute("out", [2 * half, height, width], ([c, h, w]) => {
+    const low = tload(a, [binary("min", c!, int(half - 1)), h!, w!]);
+    const high = tload(b, [binary("max", binary("sub", c!, int(half)), int(0)), h!, w!]);
+    return select(compare("lt", c!, int(half)), low, high);
+  });
+  const size = half * height * width;
+  const aData = randomValues(size, 3);
+  const bData = randomValues(size, 4);
+  const { text, values } = run([[a, aData], [b, bData]], out, "injective");
+  assertClose(values, [...aData, ...bData]);
+  if (width >= 4) assert.match(text, /out\[ramp\(/, text);
+}
+
+test("concat with rows that 4 does not divide: vectorized rows with an overlapping last step", () => {
+  concatCase(64, 55, 55);
+  concatCase(3, 5, 7);
+  concatCase(2, 3, 3);
+});
+
+test("transpose that keeps the last axis: contiguous vector loads, no gathers", () => {
+  const [heads, tokens, depth] = [4, 32, 16];
+  const x = placeholder("x", "float32", [tokens, heads, depth]);
+  const out = compute("out", [heads, tokens, depth], ([h, t, d]) => tload(x, [t!, h!, d!]));
+  const data = randomValues(heads * tokens * depth, 5);
+  const { text, values } = run([[x, data]], out, "injective");
+  const expected = new Float32Array(data.length);
+  for (let h = 0; h < heads; h++)
+    for (let t = 0; t < tokens; t++)
+      for (let d = 0; d < depth; d++) expected[(h * tokens + t) * depth + d] = data[(t * heads + h) * depth + d]!;
+  assertClose(values, expected);
+  assert.match(text, /x\[ramp\([^\]]*, 1, 4\)\]/, text);
+  assert.doesNotMatch(text, /x\[ramp\([^\]]*, (?!1, 4\))\d+, 4\)\]/, text);
+});
+
+/** out[r, c] = x[r, c] − max over c, normalized by the mean of x: two factored reductions feeding one output. */
+function factoredCase(rows: number, columns: number): { text: string } {
+  const x = placeholder("x", "float32", [rows, columns]);
+  const load = (indices: readonly Expr[]): Expr => tload(x, indices);
+  const maximum = factoredReduction({ name: "mx", shape: x.shape, axes: [1], keepDims: true, op: "max", body: load });
+  const mean = factoredReduction({
+    name: "mean",
+    shape: x.shape,
+    axes: [1],
+    keepDims: true,
+    op: "sum",
+    body: (indices) => unary("abs", load(indices)),
+    epilogue: (sum) => binary("div", sum, constant(columns, "float32")),
+  });
+  const out = compute("out", x.shape, ([r, c]) =>
+    binary("div", binary("sub", load([r!, c!]), tload(maximum, [r!, int(0)])), tload(mean, [r!, int(0)])),
+  );
+  const data = randomValues(rows * columns, 6);
+  const { text, values } = run([[x, data]], out, "reduction");
+  const expected = new Float32Array(data.length);
+  for (let r = 0; r < rows; r++) {
+    const row = data.subarray(r * columns, (r + 1) * columns);
+    const top = Math.max(...row);
+    const average = row.reduce((sum, value) => sum + Math.abs(value), 0) / columns;
+    row.forEach((value, c) => (expected[r * columns + c] = (value - top) / average));
+  }
+  assertClose(values, expected, 1e-4);
+  return { text };
+}
+
+test("factored reductions: vector partial accumulators per row, then 4 partials combined", () => {
+  const { text } = factoredCase(6, 32);
+  assert.match(text, /mx_part\[ramp\(/, text);
+  assert.match(text, /mean_part\[ramp\(/, text);
+  assert.match(text, /acc = broadcast\(-inf, 4\)/, text);
+  factoredCase(3, 12);
+  factoredCase(2, 6);
+  factoredCase(5, 1);
+});
