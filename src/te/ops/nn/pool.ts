@@ -39,6 +39,7 @@ function buildPool(context: OpBuildContext, kind: PoolKind): TeTensor {
   const ceilMode = context.attributes.int("ceil_mode", 0) !== 0;
   const geometry = windowGeometry(context, x.shape.slice(2), kernel, ceilMode);
   const shape = [x.shape[0]!, x.shape[1]!, ...geometry.output];
+  if (kind !== "lp" && isSeparable(geometry)) return separablePool(context, kind, x, geometry);
   return compute(outputName(context), shape, (indices) => poolBody(context, kind, x, geometry, indices), [
     "n",
     "c",
@@ -80,6 +81,69 @@ function poolBody(
       return lpNorm(reduceOver("sum", reduction.axes, lpTerm(element, p)), p);
     }
   }
+}
+
+/**
+ * Whether a 2-D window is worth reducing in two passes: both window dims
+ * longer than 1, and windows along the width covering every column (stride
+ * at most the window's span), so the first pass computes nothing unused.
+ */
+function isSeparable(geometry: WindowGeometry): boolean {
+  if (geometry.kernel.length !== 2) return false;
+  const span = (geometry.kernel[1]! - 1) * geometry.dilations[1]! + 1;
+  return geometry.kernel.every((extent) => extent > 1) && geometry.strides[1]! <= span;
+}
+
+/** The geometry of a window of 1 along `dim`: that dim's positions are the output's own. */
+function withoutWindowAlong(geometry: WindowGeometry, dim: number, extent: number): WindowGeometry {
+  const set = <T>(values: readonly T[], value: T): T[] =>
+    values.map((old, position) => (position === dim ? value : old));
+  return {
+    kernel: set(geometry.kernel, 1),
+    strides: set(geometry.strides, 1),
+    dilations: set(geometry.dilations, 1),
+    padBegin: set(geometry.padBegin, 0),
+    padEnd: set(geometry.padEnd, 0),
+    input: set(geometry.input, extent),
+    output: set(geometry.output, extent),
+  };
+}
+
+/**
+ * A 2-D max or average pool reduced in two passes (max and sum are
+ * separable): `<name>_rows[n, c, oh, w]` reduces the window's rows at every
+ * input column (contiguous, so it vectorizes into plain vector loads), then
+ * the output reduces the window's columns of that. compute_at keeps one row
+ * of the first pass per output row. Pads read the same identity in both.
+ */
+function separablePool(context: OpBuildContext, kind: "max" | "average", x: TeTensor, geometry: WindowGeometry): TeTensor {
+  const [batches, channels, , width] = x.shape as [number, number, number, number];
+  const op = kind === "max" ? "max" : "sum";
+  const padValue = kind === "max" ? lowestOf(x.dtype) : zeroOf(x.dtype);
+  const rowsGeometry = withoutWindowAlong(geometry, 1, width);
+  const rows = compute(`${outputName(context)}_rows`, [batches, channels, geometry.output[0]!, width], (indices) => {
+    const [batch, channel, outRow, column] = indices as [Expr, Expr, Expr, Expr];
+    const reduction = reductionAxes(["r0"], [geometry.kernel[0]!]);
+    const position = windowPosition(geometry, 0, outRow, reduction.indices[0]!);
+    return reduceOver(op, reduction.axes, paddedLoad(x, [batch, channel], [position, column], rowsGeometry, padValue));
+  });
+  const columnsGeometry = withoutWindowAlong(geometry, 0, geometry.output[0]!);
+  const shape = [batches, channels, ...geometry.output];
+  return compute(
+    outputName(context),
+    shape,
+    (indices) => {
+      const [batch, channel, outRow, outColumn] = indices as [Expr, Expr, Expr, Expr];
+      const reduction = reductionAxes(["r1"], [geometry.kernel[1]!]);
+      const position = windowPosition(geometry, 1, outColumn, reduction.indices[0]!);
+      const element = paddedLoad(rows, [batch, channel], [outRow, position], columnsGeometry, padValue);
+      const reduced = reduceOver(op, reduction.axes, element);
+      if (kind === "max") return reduced;
+      const includePad = context.attributes.int("count_include_pad", 0) !== 0;
+      return binary("div", reduced, cast(windowCount(geometry, [outRow, outColumn], includePad), x.dtype));
+    },
+    ["n", "c", ...spatialNames(2, "o")],
+  );
 }
 
 /** |x|^p, with the common exponents as products. */
