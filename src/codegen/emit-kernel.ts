@@ -5,6 +5,7 @@
  * loop), its variable runs over [first, first + count), clamped to the
  * loop's extent; otherwise the body runs once when count > 0. Inner loops
  * are counted loops (a do-while when the extent is a positive constant).
+
  * Loop variables and assign targets become wasm locals of their type.
  *
  * Requires a verified loop IR (loop/verify-loop.ts). Ensures the function
@@ -12,7 +13,9 @@
  */
 import { assert, unreachable } from "../support/assert.js";
 import type { For, IfThenElse, Kernel, Stmt } from "../loop/ir.js";
-import type { Expr } from "../te/expr.js";
+import { type Expr, type Var, broadcast, load } from "../te/expr.js";
+import { mapStmtExprs, transformExpr, walkStmt } from "../loop/stmt.js";
+import { dtypeBytes } from "../support/dtype.js";
 import { FunctionBuilder } from "./function-builder.js";
 import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
@@ -41,7 +44,8 @@ export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedK
     [],
   );
   const context = new KernelContext(builder, options);
-  const body = kernel.body;
+  const body = splatLoads(kernel.body);
+  markNonNegativeLocals(context, body);
   if (body.kind === "for" && body.annotation === "parallel") emitTaskLoop(context, body);
   else {
     builder.emit(localGet(COUNT), i32Const(0), plain("i32.gt_s"), block("if"));
@@ -49,6 +53,72 @@ export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedK
     builder.emit(plain("end"));
   }
   return { definition: builder.finish(true), helpers: [...context.helpers] };
+}
+
+/**
+ * broadcast(load(b, i)) of a 32-bit element → load(b, broadcast(i)), which
+ * emits as one v128.load32_splat (a load-port broadcast) instead of a scalar
+ * load and a shuffle on the vector pipes the micro-kernel's arithmetic needs.
+ */
+function splatLoads(body: Stmt): Stmt {
+  const memo = new Map<Expr, Expr>();
+  return mapStmtExprs(body, (expr) =>
+    transformExpr(
+      expr,
+      (node) =>
+        node.kind === "broadcast" &&
+        node.value.kind === "load" &&
+        node.value.lanes === 1 &&
+        dtypeBytes(node.value.dtype) === 4
+          ? load(node.value.buffer, broadcast(node.value.index, node.lanes))
+          : node,
+      memo,
+    ),
+  );
+}
+
+/**
+ * Adds to `context.nonNegativeVars` the loop variables and the int32 locals
+ * whose every assignment is provably non-negative (built with add, mul, div,
+ * rem, min, shr from non-negative constants and such variables), so that
+ * constant terms of an index built on them (a CSE'd row base + 512) fold into
+ * the memarg offset instead of costing an add per access.
+ */
+function markNonNegativeLocals(context: KernelContext, body: Stmt): void {
+  const assignments = new Map<Var, Expr[]>();
+  walkStmt(body, (node) => {
+    if (node.kind === "for") context.nonNegativeVars.add(node.loopVar);
+    if (node.kind === "assign" && node.target.dtype === "int32" && node.target.lanes === 1) {
+      const list = assignments.get(node.target) ?? [];
+      list.push(node.value);
+      assignments.set(node.target, list);
+    }
+  });
+  const known = context.nonNegativeVars;
+  let changed = true;
+  while (changed) {
+    changed = false;
+    for (const [variable, values] of assignments) {
+      if (known.has(variable) || !values.every((value) => isNonNegativeIndex(value, known))) continue;
+      known.add(variable);
+      changed = true;
+    }
+  }
+}
+
+function isNonNegativeIndex(expr: Expr, known: ReadonlySet<Var>): boolean {
+  switch (expr.kind) {
+    case "const":
+      return Number(expr.value) >= 0;
+    case "var":
+      return known.has(expr);
+    case "binary":
+      if (["add", "mul", "div", "rem", "min", "shr"].includes(expr.op))
+        return isNonNegativeIndex(expr.a, known) && isNonNegativeIndex(expr.b, known);
+      return expr.op === "max" && (isNonNegativeIndex(expr.a, known) || isNonNegativeIndex(expr.b, known));
+    default:
+      return false;
+  }
 }
 
 function emitTaskLoop(context: KernelContext, loop: For): void {

@@ -14,6 +14,8 @@ import { lowerToLoops } from "../loop/lower-te.js";
 import { hoistCommonSubexpressions } from "../loop/hoist-common-subexpressions.js";
 import { defaultSchedule } from "../schedule/default-schedule.js";
 import { scheduleKernel } from "../schedule/finalize.js";
+import { scheduleChannelColumns } from "../schedule/default-schedule-dense.js";
+import { convPacksWeights } from "../te/ops/nn/conv.js";
 import { sizeOf } from "../support/tensor-data.js";
 import type { TeTensor } from "../te/tensor.js";
 import { buildGroupTe } from "./build-group-te.js";
@@ -51,7 +53,10 @@ function lowerGroup(group: FusedGroup, index: number, bufferOf: (value: Value) =
   for (const [tensor, value] of te.inputs) inputs.set(tensor, bufferOf(value));
   const outputs = te.outputs.map(({ value, tensor }) => ({ tensor, buffer: bufferOf(value) }));
   const nest = lowerToLoops({ name: kernelName(group, index), outputs, inputs });
-  const scheduled = scheduleKernel(nest, defaultSchedule(nest, group.pattern));
+  const records = convPacksWeights(group.anchor)
+    ? scheduleChannelColumns(nest, group.anchor.outputs[0]!.shape as number[])
+    : defaultSchedule(nest, group.pattern);
+  const scheduled = scheduleKernel(nest, records);
   const kernel = { ...scheduled, body: hoistCommonSubexpressions(scheduled.body) };
   return { group: { ...group, inputs: [...new Set(te.inputs.values())] }, kernel };
 }

@@ -4,18 +4,48 @@
  */
 import type { Expr } from "../te/expr.js";
 import type { For } from "../loop/ir.js";
+import type { LoopNest } from "../loop/nest.js";
+import type { ScheduleRecord } from "./primitives.js";
 import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
 import { reorder, split, unroll, vectorize } from "./primitives.js";
 import {
-  type ScheduleBuilder,
+  ScheduleBuilder,
   LANES,
+  computeStagesAt,
   extentOf,
   parallelizeRows,
   unrollSmallReductions,
   vectorizeInnermost,
 } from "./schedule-builder.js";
 
-export function scheduleOutFusable(builder: ScheduleBuilder): void {
+/**
+ * Conv with channel-panel weights (te/ops/nn/conv.ts): an implicit GEMM.
+ * The output channel loop (axis 1 of N, C, spatial…) moves innermost to be
+ * the vector columns; an output width position loop becomes the rows, whose
+ * input element is a broadcast scalar; the weight panel loop goes outside the
+ * row-position loop, so a panel stays in L1 while the rows sweep over it.
+ */
+export function scheduleChannelColumns(nest: LoopNest, outputShape: readonly number[]): ScheduleRecord[] {
+  const builder = new ScheduleBuilder(nest);
+  computeStagesAt(builder);
+  const chain = builder.outputChain().map((loop) => loop.loopVar.name);
+  // Lowering drops loops of extent 1: the channel loop's position among the kept dims.
+  const channel = outputShape[1]! > 1 ? outputShape.slice(0, 1).filter((extent) => extent > 1).length : -1;
+  const kept = outputShape.filter((extent) => extent > 1).length;
+  if (builder.statements.length === 1 && channel >= 0 && chain.length === kept && channel < chain.length - 1) {
+    const others = chain.filter((_, index) => index !== channel);
+    builder.attempt(reorder([...others, chain[channel]!]));
+  }
+  scheduleOutFusable(builder, { panelsOutside: true });
+  return builder.records;
+}
+
+export interface DenseOptions {
+  /** Place the column-panel loop outside the row-block loop (a weight panel stays in cache across rows). */
+  readonly panelsOutside?: boolean;
+}
+
+export function scheduleOutFusable(builder: ScheduleBuilder, options: DenseOptions = {}): void {
   const chain = builder.outputChain();
   const columns = chain[chain.length - 1];
   if (columns === undefined || builder.statements.length !== 1) {
@@ -29,14 +59,25 @@ export function scheduleOutFusable(builder: ScheduleBuilder): void {
   const rowFactor = row === null ? 1 : ([4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1);
   if (rowFactor > 1 && builder.attempt(split(row!.loopVar.name, rowFactor)))
     inner.unshift(`${row!.loopVar.name}.inner`);
-  const outerNames = builder
+  let outerNames = builder
     .outputChain()
     .map((loop) => loop.loopVar.name)
     .filter((name) => !inner.includes(name));
+  if (options.panelsOutside === true && row !== null) outerNames = panelsBeforeRows(outerNames, columns, row);
   builder.attempt(reorder([...outerNames, ...inner]));
   for (const name of inner.slice(0, -1)) builder.attempt(unroll(name));
   unrollSmallReductions(builder);
   parallelizeRows(builder);
+}
+
+/** Moves the column loop's outer part just before the row loop's outer part. */
+function panelsBeforeRows(names: readonly string[], columns: For, row: For): string[] {
+  const panel = names.find((name) => name.startsWith(`${columns.loopVar.name}.`) || name === columns.loopVar.name);
+  const rowOuter = names.findIndex((name) => name.startsWith(row.loopVar.name));
+  if (panel === undefined || rowOuter < 0 || names.indexOf(panel) < rowOuter) return [...names];
+  const rest = names.filter((name) => name !== panel);
+  rest.splice(rowOuter, 0, panel);
+  return rest;
 }
 
 /**

@@ -5,8 +5,18 @@
  *
  * where g = m / (M / group). The bias is folded in as an epilogue of the
  * reduction, so a following activation fuses after it.
+ *
+ * Constant weights of a conv whose output channels come in whole groups of
+ * CHANNEL_PANEL per input group (any dense conv; grouped ones with
+ * M / group a multiple of 8) are read through a packed copy laid out
+ * [ceil(M/8)][C/group][k…][8] (zero-padded past M), marked `materialize` so
+ * the compiler folds it into a new weight: the implicit-GEMM micro-kernel
+ * (schedule/default-schedule-dense.ts) takes 8 output channels as its vector
+ * columns and reads their weights for one (rc, r…) step as two contiguous
+ * vectors, while each input element is one scalar broadcast.
  */
-import { type Expr, add, div, int, mul, tload } from "../../expr.js";
+import { type Expr, add, binary, compare, constant, div, int, mul, rem, select, tload } from "../../expr.js";
+import type { Node } from "../../../graph/ir.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError } from "../../builders.js";
@@ -57,9 +67,50 @@ function biasOf(context: OpBuildContext, channels: number): TeTensor | null {
   return bias;
 }
 
+/** Output channels per packed weight panel: two f32x4 vectors. */
+export const CHANNEL_PANEL = 8;
+
+/**
+ * Whether a Conv node reads its weights through channel panels: W constant
+ * and every panel of 8 output channels within one group (so the input a
+ * panel reads does not depend on the channel within it).
+ */
+export function convPacksWeights(node: Node): boolean {
+  const weights = node.inputs[1];
+  if (node.opType !== "Conv" || weights === null || weights === undefined || weights.constant === undefined)
+    return false;
+  const attribute = node.attributes.get("group");
+  const group = attribute?.kind === "int" ? attribute.value : 1;
+  const outputs = weights.shape?.[0];
+  if (typeof outputs !== "number") return false;
+  return group === 1 || (outputs / group) % CHANNEL_PANEL === 0;
+}
+
+/** W [M, C/g, k…] as [ceil(M/8), C/g, k…, 8], zero past M. */
+function packChannels(w: TeTensor): TeTensor {
+  const [channels, ...rest] = w.shape as [number, ...number[]];
+  const zero = constant(0, w.dtype);
+  const names = ["panel", "rc", ...spatialNames(rest.length - 1, "r"), "lane"];
+  return compute(
+    `${w.name}_panels`,
+    [Math.ceil(channels / CHANNEL_PANEL), ...rest, CHANNEL_PANEL],
+    ([panel, ...tail]) => {
+      const lane = tail[tail.length - 1]!;
+      const channel = add(mul(panel!, int(CHANNEL_PANEL)), lane);
+      const clamped = binary("min", channel, int(channels - 1));
+      const value = tload(w, [clamped, ...tail.slice(0, -1)]);
+      return select(compare("lt", channel, int(channels)), value, zero);
+    },
+    names,
+    { materialize: true },
+  );
+}
+
 interface ConvOperands {
   readonly x: TeTensor;
   readonly w: TeTensor;
+  /** W re-laid in channel panels (see packChannels), or null to read W itself. */
+  readonly packed: TeTensor | null;
   readonly bias: TeTensor | null;
   readonly group: number;
   readonly geometry: WindowGeometry;
@@ -72,14 +123,15 @@ function buildConv(context: OpBuildContext): TeTensor {
   checkConvShapes(context, x, w, group);
   const kernel = kernelShapeOf(context, w);
   const geometry = windowGeometry(context, x.shape.slice(2), kernel);
-  const operands: ConvOperands = { x, w, bias: biasOf(context, w.shape[0]!), group, geometry };
+  const packed = convPacksWeights(context.node) && requireInput(context, 1).constant !== null ? packChannels(w) : null;
+  const operands: ConvOperands = { x, w, packed, bias: biasOf(context, w.shape[0]!), group, geometry };
   const shape = [x.shape[0]!, w.shape[0]!, ...geometry.output];
   const axisNames = ["n", "c", ...spatialNames(kernel.length, "o")];
   return compute(outputName(context), shape, (indices) => convBody(operands, indices), axisNames);
 }
 
 function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
-  const { x, w, bias, group, geometry } = operands;
+  const { x, w, packed, bias, group, geometry } = operands;
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const perGroupIn = w.shape[1]!;
   const perGroupOut = w.shape[0]! / group;
@@ -91,7 +143,10 @@ function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
   const inputChannel = group === 1 ? reducedChannel : groupChannel(channel, perGroupOut, perGroupIn, reducedChannel);
   const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, window[dim]!));
   const input = paddedLoad(x, [batch, inputChannel], positions, geometry, zeroOf(x.dtype));
-  const weight = tload(w, [channel, reducedChannel, ...window]);
+  const weight =
+    packed === null
+      ? tload(w, [channel, reducedChannel, ...window])
+      : tload(packed, [div(channel, int(CHANNEL_PANEL)), reducedChannel, ...window, rem(channel, int(CHANNEL_PANEL))]);
   const sum = reduceOver("sum", reduction.axes, mul(input, weight));
   return bias === null ? sum : add(sum, tload(bias, [channel]));
 }
