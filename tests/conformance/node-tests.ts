@@ -68,7 +68,8 @@ function skipReason(name: string, model: ModelProto): string | undefined {
   if (types.some((type) => type !== null && type.kind !== "tensor")) return "sequence/optional/map type";
   if (types.some((type) => isStringTensor(type))) return "string tensors";
   if (nodes.some((node) => /Sequence|^Optional/.test(node.opType))) return "sequence op";
-  if (nodes.some((node) => node.attribute.some((attribute) => attribute.t?.dataType === STRING_TYPE))) return "string tensors";
+  if (nodes.some((node) => node.attribute.some((attribute) => attribute.t?.dataType === STRING_TYPE)))
+    return "string tensors";
   return undefined;
 }
 
@@ -79,7 +80,9 @@ function isStringTensor(type: TypeProto | null): boolean {
 async function compileAndCompare(folder: string, bytes: Uint8Array, model: ModelProto): Promise<Outcome> {
   const session = await InferenceSession.create(bytes, { threads: 1 });
   try {
-    const dataSets = readdirSync(folder).filter((entry) => entry.startsWith("test_data_set_")).sort();
+    const dataSets = readdirSync(folder)
+      .filter((entry) => entry.startsWith("test_data_set_"))
+      .sort();
     for (const dataSet of dataSets) {
       const failure = await runDataSet(session, join(folder, dataSet), model);
       if (failure !== undefined) return { status: "failed", reason: `${dataSet}: ${failure}` };

@@ -10,12 +10,16 @@ import { formatSummary, listNodeTests, runNodeTest, summarize, NODE_TESTS_DIR } 
 const PASS_FLOOR = 750;
 
 const names = listNodeTests();
-const skip = names.length === 0 ? `no conformance tests at ${NODE_TESTS_DIR} (apt-get install libonnx-testdata)` : undefined;
+const skip =
+  names.length === 0 ? `no conformance tests at ${NODE_TESTS_DIR} (apt-get install libonnx-testdata)` : undefined;
 
 test("ONNX backend node tests (libonnx-testdata)", { skip, timeout: 30 * 60 * 1000 }, async () => {
   const results = [];
   for (const name of names) results.push(await runNodeTest(name));
   const summary = summarize(results);
   console.log(formatSummary(summary, false).replace(/^/gm, "# "));
-  assert.ok(summary.passed >= PASS_FLOOR, `${summary.passed} conformance tests passed, fewer than the floor ${PASS_FLOOR}`);
+  assert.ok(
+    summary.passed >= PASS_FLOOR,
+    `${summary.passed} conformance tests passed, fewer than the floor ${PASS_FLOOR}`,
+  );
 });

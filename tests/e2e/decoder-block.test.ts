@@ -126,7 +126,10 @@ function decoderModel(): Uint8Array {
     { name: "one_index", data: makeTensorData("int64", [], BigInt64Array.of(1n)) },
     { name: "start", data: makeTensorData("int64", [], BigInt64Array.of(0n)) },
     { name: "step", data: makeTensorData("int64", [], BigInt64Array.of(1n)) },
-    { name: "ones", data: makeTensorData("float32", [SEQUENCE, SEQUENCE], new Float32Array(SEQUENCE * SEQUENCE).fill(1)) },
+    {
+      name: "ones",
+      data: makeTensorData("float32", [SEQUENCE, SEQUENCE], new Float32Array(SEQUENCE * SEQUENCE).fill(1)),
+    },
     scalar("zero", 0),
     scalar("one", 1),
     scalar("half", 0.5),

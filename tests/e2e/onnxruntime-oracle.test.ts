@@ -10,7 +10,13 @@ import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import * as ort from "onnxruntime-node";
 import { InferenceSession, Tensor } from "../../src/index.js";
-import { SHARED_MODELS_DIR, compareToReference, manifestDtype, readManifest, sharedModelsSkipReason } from "../support/shared-models.js";
+import {
+  SHARED_MODELS_DIR,
+  compareToReference,
+  manifestDtype,
+  readManifest,
+  sharedModelsSkipReason,
+} from "../support/shared-models.js";
 
 interface InputSpec {
   readonly name: string;
@@ -35,8 +41,12 @@ async function compareWithOrt(modelPath: string, inputs: readonly InputSpec[], t
   const session = await InferenceSession.create(bytes, { threads });
   try {
     const data = inputs.map((spec, index) => pseudoRandom(spec, 7 + index));
-    const ortFeeds = Object.fromEntries(inputs.map((spec, index) => [spec.name, new ort.Tensor(spec.dtype, data[index]!, [...spec.shape])]));
-    const feeds = Object.fromEntries(inputs.map((spec, index) => [spec.name, new Tensor(spec.dtype, data[index]!, [...spec.shape])]));
+    const ortFeeds = Object.fromEntries(
+      inputs.map((spec, index) => [spec.name, new ort.Tensor(spec.dtype, data[index]!, [...spec.shape])]),
+    );
+    const feeds = Object.fromEntries(
+      inputs.map((spec, index) => [spec.name, new Tensor(spec.dtype, data[index]!, [...spec.shape])]),
+    );
     const expected = await oracle.run(ortFeeds);
     const actual = await session.run(feeds);
     for (const name of oracle.outputNames) {

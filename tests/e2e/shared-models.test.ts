@@ -34,8 +34,13 @@ async function checkSession(session: InferenceSession, model: ManifestModel): Pr
     const actual = results[output.name];
     assert.ok(actual !== undefined, `missing output ${output.name}`);
     assert.deepEqual([...actual.dims], [...output.shape]);
-    const { maxError, tolerance } = compareToReference(actual.data as Float32Array, readRawTensor(output) as Float32Array);
-    console.log(`# ${model.file} ${output.name}: max abs error ${maxError.toExponential(2)} (tolerance ${tolerance.toExponential(2)})`);
+    const { maxError, tolerance } = compareToReference(
+      actual.data as Float32Array,
+      readRawTensor(output) as Float32Array,
+    );
+    console.log(
+      `# ${model.file} ${output.name}: max abs error ${maxError.toExponential(2)} (tolerance ${tolerance.toExponential(2)})`,
+    );
     assert.ok(maxError <= tolerance, `${output.name}: max abs error ${maxError} > ${tolerance}`);
   }
 }
@@ -56,9 +61,13 @@ for (const [name, model] of models) {
     const folder = mkdtempSync(join(tmpdir(), `tessera-${name}-`));
     try {
       const artifact = join(folder, "out");
-      execFileSync(process.execPath, ["--import", "tsx", "src/cli/main.ts", "compile", join(SHARED_MODELS_DIR, model.file), "-o", artifact], {
-        stdio: "pipe",
-      });
+      execFileSync(
+        process.execPath,
+        ["--import", "tsx", "src/cli/main.ts", "compile", join(SHARED_MODELS_DIR, model.file), "-o", artifact],
+        {
+          stdio: "pipe",
+        },
+      );
       const session = await InferenceSession.create(artifact, { threads: 1 });
       try {
         await checkSession(session, model);

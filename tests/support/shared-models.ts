@@ -38,7 +38,12 @@ export function readManifest(): Record<string, ManifestModel> {
   return (JSON.parse(text) as { models: Record<string, ManifestModel> }).models;
 }
 
-const MANIFEST_DTYPES: Readonly<Record<string, DType>> = { float: "float32", int64: "int64", int32: "int32", double: "float64" };
+const MANIFEST_DTYPES: Readonly<Record<string, DType>> = {
+  float: "float32",
+  int64: "int64",
+  int32: "int32",
+  double: "float64",
+};
 
 export function manifestDtype(name: string): DType {
   const dtype = MANIFEST_DTYPES[name];
@@ -54,7 +59,10 @@ export function readRawTensor(tensor: ManifestTensor): TypedArray {
 }
 
 /** Max abs error and the brief's float32 tolerance: 1e-4 × max(1, max |ref|). */
-export function compareToReference(actual: ArrayLike<number>, expected: ArrayLike<number>): { maxError: number; tolerance: number } {
+export function compareToReference(
+  actual: ArrayLike<number>,
+  expected: ArrayLike<number>,
+): { maxError: number; tolerance: number } {
   let maxError = 0;
   let maxAbs = 0;
   for (let i = 0; i < expected.length; i++) {
