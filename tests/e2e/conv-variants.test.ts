@@ -1,0 +1,106 @@
+/**
+ * Convolutions with constant weights take the packed implicit-GEMM path
+ * (weights re-laid in 8-channel panels at compile time). Each variant here
+ * is compiled and run through the public API and compared with
+ * onnxruntime-node: output channels not a multiple of 8, strides, groups,
+ * dilations, asymmetric pads, 1×1 and 1-D/3-D convolutions, and small
+ * spatial sizes where the width does not split by 4.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as ort from "onnxruntime-node";
+import { InferenceSession, Tensor } from "../../src/index.js";
+import { encodeModel } from "../../src/onnx/encode-model.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+import { compareToReference } from "../support/shared-models.js";
+
+interface Variant {
+  readonly name: string;
+  readonly input: readonly number[];
+  readonly weights: readonly number[];
+  readonly attributes: Readonly<Record<string, number | readonly number[]>>;
+}
+
+const VARIANTS: readonly Variant[] = [
+  {
+    name: "Co=12 (not a multiple of 8), 3x3 pad 1",
+    input: [1, 5, 9, 11],
+    weights: [12, 5, 3, 3],
+    attributes: { pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "stride 2, 3x3, odd sizes",
+    input: [1, 8, 13, 15],
+    weights: [16, 8, 3, 3],
+    attributes: { strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "groups 2 with 8 channels per group",
+    input: [1, 6, 10, 10],
+    weights: [16, 3, 3, 3],
+    attributes: { group: 2, pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "dilation 2, asymmetric pads",
+    input: [1, 4, 12, 12],
+    weights: [8, 4, 3, 3],
+    attributes: { dilations: [2, 2], pads: [2, 1, 0, 3] },
+  },
+  { name: "1x1 stride 2", input: [1, 16, 14, 14], weights: [24, 16, 1, 1], attributes: { strides: [2, 2] } },
+  { name: "7x7 spatial, 3x3", input: [1, 32, 7, 7], weights: [40, 32, 3, 3], attributes: { pads: [1, 1, 1, 1] } },
+  {
+    name: "7x7 kernel stride 2 (stem)",
+    input: [1, 3, 23, 23],
+    weights: [8, 3, 7, 7],
+    attributes: { strides: [2, 2], pads: [3, 3, 3, 3] },
+  },
+  { name: "1-D", input: [1, 6, 20], weights: [10, 6, 5], attributes: { pads: [2, 2] } },
+  { name: "3-D", input: [1, 2, 5, 6, 7], weights: [9, 2, 3, 3, 3], attributes: { pads: [1, 1, 1, 1, 1, 1] } },
+];
+
+function pseudoRandom(length: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+for (const [index, variant] of VARIANTS.entries()) {
+  for (const threads of [1, 2]) {
+    test(`Conv ${variant.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
+      const channels = variant.weights[0]!;
+      const bytes = encodeModel({
+        opset: 17,
+        inputs: [{ name: "x", dtype: "float32", shape: variant.input }],
+        outputs: [{ name: "y", dtype: "float32", shape: null }],
+        nodes: [
+          { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["conv"], attributes: variant.attributes },
+          { opType: "Relu", inputs: ["conv"], outputs: ["y"] },
+        ],
+        initializers: [
+          {
+            name: "w",
+            data: makeTensorData("float32", variant.weights, pseudoRandom(size(variant.weights), 11 + index)),
+          },
+          { name: "b", data: makeTensorData("float32", [channels], pseudoRandom(channels, 97 + index)) },
+        ],
+      });
+      const data = pseudoRandom(size(variant.input), 5 + index);
+      const oracle = await ort.InferenceSession.create(bytes);
+      const expected = (await oracle.run({ x: new ort.Tensor("float32", data, [...variant.input]) })).y!;
+      const session = await InferenceSession.create(bytes, { threads });
+      try {
+        const actual = (await session.run({ x: new Tensor("float32", data, [...variant.input]) })).y!;
+        assert.deepEqual([...actual.dims], [...expected.dims]);
+        const { maxError, tolerance } = compareToReference(actual.data as Float32Array, expected.data as Float32Array);
+        assert.ok(maxError <= tolerance, `max abs error ${maxError} > ${tolerance}`);
+      } finally {
+        await session.release();
+        await oracle.release();
+      }
+    });
+  }
+}
