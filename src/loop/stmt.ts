@@ -112,7 +112,6 @@ export function transformExpr(expr: Expr, rewrite: (node: Expr) => Expr, memo = 
   return result;
 }
 
-
 /** Replaces variables by expressions (scalar for scalar). */
 export function substituteExpr(expr: Expr, bindings: ReadonlyMap<Var, Expr>): Expr {
   if (bindings.size === 0) return expr;

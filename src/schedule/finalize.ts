@@ -15,13 +15,7 @@
 import type { Buffer, Kernel, Stmt } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import { simplifyStmt } from "../loop/simplify.js";
-import {
-  exprsOfStmt,
-  mapStmt,
-  rebuildFor,
-  visitExpr,
-  walkStmt,
-} from "../loop/stmt.js";
+import { exprsOfStmt, mapStmt, rebuildFor, visitExpr, walkStmt } from "../loop/stmt.js";
 import { applySchedule } from "./apply-schedule.js";
 import type { ScheduleRecord } from "./primitives.js";
 import { partitionLoops } from "./partition-loops.js";

@@ -58,7 +58,14 @@ function concatCase(half: number, height: number, width: number): void {
   const size = half * height * width;
   const aData = randomValues(size, 3);
   const bData = randomValues(size, 4);
-  const { text, values } = run([[a, aData], [b, bData]], out, "injective");
+  const { text, values } = run(
+    [
+      [a, aData],
+      [b, bData],
+    ],
+    out,
+    "injective",
+  );
   assertClose(values, [...aData, ...bData]);
   if (width >= 4) assert.match(text, /out\[ramp\(/, text);
 }

@@ -9,7 +9,21 @@
  * (axis default 1): the softmax runs over all the trailing axes from `axis`.
  * Opset ≥ 13 runs over the single axis `axis` (default −1).
  */
-import { type Expr, add, binary, cast, compare, constant, int, makeIterVar, mul, reduce, select, tload, unary } from "../../expr.js";
+import {
+  type Expr,
+  add,
+  binary,
+  cast,
+  compare,
+  constant,
+  int,
+  makeIterVar,
+  mul,
+  reduce,
+  select,
+  tload,
+  unary,
+} from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { normalizeAxis } from "../../builders.js";
@@ -74,7 +88,8 @@ function sumOf(stages: SoftmaxStages, term: (indices: readonly Expr[]) => Expr):
  */
 function exponentials(stages: SoftmaxStages): TeTensor | null {
   const rank = stages.input.shape.length;
-  const trailing = stages.axes.length > 0 && stages.axes.every((dim, position) => dim === rank - stages.axes.length + position);
+  const trailing =
+    stages.axes.length > 0 && stages.axes.every((dim, position) => dim === rank - stages.axes.length + position);
   if (!trailing) return null;
   return compute(`${stages.name}_exp`, stages.input.shape, (indices) =>
     reduce("sum", [makeIterVar("once", 1)], unary("exp", stages.shifted(indices))),

@@ -72,12 +72,7 @@ export const PANEL_WIDTH = 8;
  * instead of striding across the whole matrix. Marked `materialize`: the
  * compiler evaluates it once, at compile time, into a new weight.
  */
-function packColumns(
-  b: TeTensor,
-  inner: number,
-  columns: number,
-  read: (row: Expr, column: Expr) => Expr,
-): TeTensor {
+function packColumns(b: TeTensor, inner: number, columns: number, read: (row: Expr, column: Expr) => Expr): TeTensor {
   const panels = Math.ceil(columns / PANEL_WIDTH);
   const zero = constant(0, b.dtype);
   return compute(

@@ -116,7 +116,12 @@ function withoutWindowAlong(geometry: WindowGeometry, dim: number, extent: numbe
  * the output reduces the window's columns of that. compute_at keeps one row
  * of the first pass per output row. Pads read the same identity in both.
  */
-function separablePool(context: OpBuildContext, kind: "max" | "average", x: TeTensor, geometry: WindowGeometry): TeTensor {
+function separablePool(
+  context: OpBuildContext,
+  kind: "max" | "average",
+  x: TeTensor,
+  geometry: WindowGeometry,
+): TeTensor {
   const [batches, channels, , width] = x.shape as [number, number, number, number];
   const op = kind === "max" ? "max" : "sum";
   const padValue = kind === "max" ? lowestOf(x.dtype) : zeroOf(x.dtype);
