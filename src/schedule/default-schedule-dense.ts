@@ -7,7 +7,7 @@ import type { For } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "./primitives.js";
 import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
-import { reorder, split, unroll, vectorize } from "./primitives.js";
+import { reorder, split, splitOverlap, unroll, vectorize } from "./primitives.js";
 import {
   ScheduleBuilder,
   LANES,
@@ -40,6 +40,9 @@ export function scheduleChannelColumns(nest: LoopNest, outputShape: readonly num
   return builder.records;
 }
 
+/** Output rows per micro-kernel block (each row × two column vectors = 2 accumulators). */
+const ROW_BLOCK = 4;
+
 export interface DenseOptions {
   /** Place the column-panel loop outside the row-block loop (a weight panel stays in cache across rows). */
   readonly panelsOutside?: boolean;
@@ -56,9 +59,7 @@ export function scheduleOutFusable(builder: ScheduleBuilder, options: DenseOptio
   }
   const row = chooseRowLoop(builder, chain.slice(0, -1), columns);
   const inner = vectorizeColumns(builder, columns);
-  const rowFactor = row === null ? 1 : ([4, 2].find((factor) => extentOf(row) % factor === 0) ?? 1);
-  if (rowFactor > 1 && builder.attempt(split(row!.loopVar.name, rowFactor)))
-    inner.unshift(`${row!.loopVar.name}.inner`);
+  if (row !== null && splitRows(builder, row)) inner.unshift(`${row.loopVar.name}.inner`);
   let outerNames = builder
     .outputChain()
     .map((loop) => loop.loopVar.name)
@@ -68,6 +69,22 @@ export function scheduleOutFusable(builder: ScheduleBuilder, options: DenseOptio
   for (const name of inner.slice(0, -1)) builder.attempt(unroll(name));
   unrollSmallReductions(builder);
   parallelizeRows(builder);
+}
+
+/**
+ * Splits the row loop into blocks of 4 rows (2 when it has fewer): by a
+ * dividing factor when there is one, else with an overlapping last block,
+ * which keeps the full-width micro-kernel (8 accumulators instead of 2) at
+ * the cost of recomputing a few rows (blocks of 2 divide it where an
+ * overlap is illegal). Returns whether it split.
+ */
+function splitRows(builder: ScheduleBuilder, row: For): boolean {
+  const name = row.loopVar.name;
+  const extent = extentOf(row);
+  const factor = extent >= ROW_BLOCK ? ROW_BLOCK : 2;
+  if (extent % factor === 0) return builder.attempt(split(name, factor));
+  if (builder.attempt(splitOverlap(name, factor))) return true;
+  return extent % 2 === 0 && builder.attempt(split(name, 2));
 }
 
 /** Moves the column loop's outer part just before the row loop's outer part. */

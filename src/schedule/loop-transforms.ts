@@ -6,7 +6,7 @@
  * naming the primitive and the loop.
  */
 import { TesseraError } from "../support/errors.js";
-import { binary, int, makeVar, compare, div, rem, add, mul, type Expr } from "../te/expr.js";
+import { binary, int, makeVar, compare, div, rem, add, mul, type Expr, type Var } from "../te/expr.js";
 import type { For, Stmt } from "../loop/ir.js";
 import { type LoopNest, collectLoops, findLoop, isReductionLoop } from "../loop/nest.js";
 import {
@@ -50,12 +50,17 @@ export function applySplit(nest: LoopNest, record: SplitRecord): LoopNest {
   if (names.outer === names.inner) throw scheduleError("split", record.loop, "outer and inner names are equal");
   for (const name of [names.outer, names.inner])
     if (name !== record.loop) checkFreshName(nest, name, "split", record.loop);
+  const overlap = record.tail === "overlap";
+  if (overlap) checkOverlap(nest, loop, extent, record.factor);
   const outerVar = makeVar(names.outer);
   const innerVar = makeVar(names.inner);
-  const original = add(mul(outerVar, int(record.factor)), innerVar);
+  const blockStart = mul(outerVar, int(record.factor));
+  const shifted = overlap && extent % record.factor !== 0;
+  const start = shifted ? binary("min", blockStart, int(extent - record.factor)) : blockStart;
+  const original = add(start, innerVar);
   const body = replaceLoop(nest.body, record.loop, (found) => {
     let inner = substituteStmt(found.body, new Map([[found.loopVar, original]]));
-    if (extent % record.factor !== 0) inner = makeIf(compare("lt", original, int(extent)), inner);
+    if (!overlap && extent % record.factor !== 0) inner = makeIf(compare("lt", original, int(extent)), inner);
     const outerAnnotation = found.annotation === "parallel" ? "parallel" : "serial";
     return makeFor(
       outerVar,
@@ -70,6 +75,42 @@ export function applySplit(nest: LoopNest, record: SplitRecord): LoopNest {
     body,
     reductionLoops: [...nest.reductionLoops.filter((name) => name !== record.loop), ...reduction],
   };
+}
+
+/**
+ * An overlapping split runs some iterations twice, which is harmless only
+ * when an iteration's effect depends on the loop index alone: the loop is
+ * not a reduction, its body reads no buffer it writes (no accumulation into
+ * memory, no stage computed and read inside it) and reads no local before
+ * assigning it (no value carried from one iteration to the next). The
+ * outer loop keeps a parallel annotation: two tasks may then store the same
+ * value to the same element, which is benign.
+ */
+function checkOverlap(nest: LoopNest, loop: For, extent: number, factor: number): void {
+  const name = loop.loopVar.name;
+  const fail = (reason: string): never => {
+    throw scheduleError("split", name, `overlapping tail: ${reason}`);
+  };
+  if (extent < factor) fail(`extent ${extent} is below the factor ${factor}`);
+  if (isReductionLoop(nest, name)) fail("it iterates a reduction axis (re-running an iteration would add twice)");
+  const written = new Set<number>();
+  const locals = new Set<Var>();
+  walkStmt(loop.body, (node) => {
+    if (node.kind === "store") written.add(node.buffer.id);
+    if (node.kind === "assign") locals.add(node.target);
+  });
+  const assigned = new Set<Var>();
+  walkStmt(loop.body, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (part.kind === "load" && written.has(part.buffer.id))
+          fail(`its body reads '${part.buffer.name}', which it writes`);
+        if (part.kind === "var" && locals.has(part) && !assigned.has(part))
+          fail(`local '${part.name}' carries a value from one iteration to the next`);
+      });
+    }
+    if (node.kind === "assign") assigned.add(node.target);
+  });
 }
 
 export function applyFuse(nest: LoopNest, record: FuseRecord): LoopNest {

@@ -8,6 +8,11 @@
  * Loop names created by primitives: split makes `<loop>.outer` and
  * `<loop>.inner` (or the names given); fuse makes `<outer>.<inner>.fused`
  * (or the name given); tile is split + split + reorder.
+ *
+ * A split's tail: "guard" (the default) wraps the body in `if v < extent`
+ * when the factor does not divide the extent; "overlap" instead shifts the
+ * last block back, v = min(outer·factor, extent − factor) + inner, so every
+ * block is full and some iterations run twice (XNNPACK's remainder trick).
  */
 import { TesseraError } from "../support/errors.js";
 import { unreachable } from "../support/assert.js";
@@ -15,11 +20,18 @@ import { unreachable } from "../support/assert.js";
 export interface SplitRecord {
   readonly kind: "split";
   readonly loop: string;
-  /** Extent of the inner loop; a factor that does not divide the extent adds a guard. */
+  /** Extent of the inner loop; a factor that does not divide the extent adds a guard (or overlaps, see tail). */
   readonly factor: number;
   readonly outerName?: string;
   readonly innerName?: string;
+  /**
+   * "overlap": no guard; the last block overlaps the one before. Legal only
+   * when extent ≥ factor and re-running an iteration is harmless (the body
+   * reads nothing it writes and carries no local across iterations).
+   */
+  readonly tail?: SplitTail;
 }
+export type SplitTail = "guard" | "overlap";
 export interface ReorderRecord {
   readonly kind: "reorder";
   /** The new order, outermost first, of loops on one perfectly nested chain. */
@@ -59,6 +71,10 @@ export function split(loop: string, factor: number, outerName?: string, innerNam
     ...(innerName === undefined ? {} : { innerName }),
   };
   return { kind: "split", loop, factor, ...names };
+}
+/** A split whose last block overlaps the previous one instead of being guarded. */
+export function splitOverlap(loop: string, factor: number, outerName?: string, innerName?: string): SplitRecord {
+  return { ...split(loop, factor, outerName, innerName), tail: "overlap" };
 }
 export function reorder(order: readonly string[]): ReorderRecord {
   return { kind: "reorder", order: [...order] };
@@ -101,6 +117,9 @@ export class Schedule {
   split(loop: string, factor: number, outerName?: string, innerName?: string): this {
     return this.add(split(loop, factor, outerName, innerName));
   }
+  splitOverlap(loop: string, factor: number, outerName?: string, innerName?: string): this {
+    return this.add(splitOverlap(loop, factor, outerName, innerName));
+  }
   reorder(...order: string[]): this {
     return this.add(reorder(order));
   }
@@ -128,7 +147,8 @@ export function printRecord(record: ScheduleRecord): string {
   switch (record.kind) {
     case "split": {
       const names = splitNames(record);
-      return `split(${record.loop}, ${record.factor}) -> ${names.outer}, ${names.inner}`;
+      const tail = record.tail === undefined ? "" : `, ${record.tail}`;
+      return `split(${record.loop}, ${record.factor}${tail}) -> ${names.outer}, ${names.inner}`;
     }
     case "reorder":
       return `reorder(${record.order.join(", ")})`;
@@ -171,10 +191,16 @@ function invalid(message: string): TesseraError {
   return new TesseraError("E_INVALID_SCHEDULE", message);
 }
 
-type Field = "string" | "count" | "names" | "optional-string";
+type Field = "string" | "count" | "names" | "optional-string" | "optional-tail";
 
 const FIELDS: Readonly<Record<ScheduleRecord["kind"], Readonly<Record<string, Field>>>> = {
-  split: { loop: "string", factor: "count", outerName: "optional-string", innerName: "optional-string" },
+  split: {
+    loop: "string",
+    factor: "count",
+    outerName: "optional-string",
+    innerName: "optional-string",
+    tail: "optional-tail",
+  },
   reorder: { order: "names" },
   fuse: { outer: "string", inner: "string", name: "optional-string" },
   tile: { outer: "string", inner: "string", outerFactor: "count", innerFactor: "count" },
@@ -206,6 +232,8 @@ function fieldIsValid(value: unknown, field: Field): boolean {
       return typeof value === "string";
     case "optional-string":
       return value === undefined || typeof value === "string";
+    case "optional-tail":
+      return value === undefined || value === "guard" || value === "overlap";
     case "count":
       return typeof value === "number" && Number.isInteger(value) && value >= 1;
     case "names":

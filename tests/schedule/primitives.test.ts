@@ -1,7 +1,14 @@
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { TesseraError } from "../../src/support/errors.js";
-import { Schedule, printSchedule, scheduleFromJson, scheduleToJson, split } from "../../src/schedule/primitives.js";
+import {
+  Schedule,
+  printSchedule,
+  scheduleFromJson,
+  scheduleToJson,
+  split,
+  splitOverlap,
+} from "../../src/schedule/primitives.js";
 
 const SCHEDULE = new Schedule()
   .computeAt("row_max", "r")
@@ -44,6 +51,18 @@ test("printSchedule shows one primitive per line with the loops it creates", () 
   );
 });
 
+test("overlap splits carry tail 'overlap', round-trip through JSON and print it", () => {
+  const records = new Schedule().splitOverlap("w", 4).splitOverlap("h", 2, "ho", "hi").records;
+  assert.deepEqual(records[0], { kind: "split", loop: "w", factor: 4, tail: "overlap" });
+  assert.deepEqual(splitOverlap("h", 2, "ho", "hi"), records[1]);
+  const text = scheduleToJson(records);
+  assert.deepEqual(scheduleFromJson(text), records);
+  assert.deepEqual(scheduleFromJson('[{"kind":"split","loop":"w","factor":4,"tail":"guard"}]'), [
+    { kind: "split", loop: "w", factor: 4, tail: "guard" },
+  ]);
+  assert.equal(printSchedule(records), "split(w, 4, overlap) -> w.outer, w.inner\nsplit(h, 2, overlap) -> ho, hi");
+});
+
 test("malformed schedule JSON throws E_INVALID_SCHEDULE", () => {
   const invalid = (text: string, pattern: RegExp): void =>
     assert.throws(
@@ -57,6 +76,7 @@ test("malformed schedule JSON throws E_INVALID_SCHEDULE", () => {
   invalid('[{"kind":"split","loop":"i","factor":0}]', /factor/);
   invalid('[{"kind":"split","loop":"i","factor":2.5}]', /factor/);
   invalid('[{"kind":"vectorize","loop":3}]', /loop/);
+  invalid('[{"kind":"split","loop":"i","factor":4,"tail":"shift"}]', /field 'tail'/);
   invalid('[{"kind":"parallel","loop":"i","extra":1}]', /unknown field 'extra'/);
   invalid('[{"kind":"reorder","order":["i",2]}]', /order/);
 });

@@ -12,6 +12,7 @@ import {
   printSchedule,
   reorder,
   split,
+  splitOverlap,
   unroll,
   vectorize,
 } from "../../src/schedule/primitives.js";
@@ -40,7 +41,7 @@ function candidate(nest: LoopNest, next: () => number): ScheduleRecord | null {
   const name = loop.loopVar.name;
   const extent = Number((loop.extent as { value: number }).value);
   const child = loop.body.kind === "for" ? loop.body.loopVar.name : null;
-  switch (Math.floor(next() * 6)) {
+  switch (Math.floor(next() * 7)) {
     case 0:
       return split(name, [2, 3, 4, 5, 8][Math.floor(next() * 5)]!);
     case 1:
@@ -51,6 +52,8 @@ function candidate(nest: LoopNest, next: () => number): ScheduleRecord | null {
       return extent <= 8 ? unroll(name) : null;
     case 4:
       return isReductionLoop(nest, name) ? null : vectorize(name);
+    case 5:
+      return splitOverlap(name, [2, 3, 4, 5, 8][Math.floor(next() * 5)]!);
     default:
       return extent % 4 === 0 && !isReductionLoop(nest, name) ? split(name, 4) : null;
   }
