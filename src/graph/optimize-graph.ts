@@ -11,6 +11,7 @@ import { printFusedGraph, printGraph } from "./print-graph.js";
 import { removeIdentity } from "./passes/remove-identity.js";
 import { foldBatchNorm } from "./passes/fold-batch-norm.js";
 import { foldConstants } from "./passes/fold-constants.js";
+import { fuseLayerNorm } from "./passes/fuse-layer-norm.js";
 import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
 import { fuseOperators } from "./passes/fuse-operators.js";
 import { type IdSource, defaultIds } from "./builder.js";
@@ -42,6 +43,7 @@ export const GRAPH_PASSES: readonly GraphPass[] = [
   { name: "remove-identity", run: (graph) => removeIdentity(graph) },
   { name: "fold-batch-norm", run: (graph, options) => foldBatchNorm(graph, options.ids) },
   { name: "fold-constants", run: (graph, options) => foldConstants(graph, options.ids) },
+  { name: "fuse-layer-norm", run: (graph, options) => fuseLayerNorm(graph, options.ids) },
   { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
   { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
 ];
