@@ -74,6 +74,7 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     "remove-identity",
     "fold-batch-norm",
     "fold-constants",
+    "fuse-layer-norm",
     "eliminate-dead-nodes",
     "verify-graph",
     "fuse-operators",
