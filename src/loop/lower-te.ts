@@ -30,6 +30,7 @@ import {
   type Reduce,
   type Var,
   binary,
+  childrenOf,
   constant,
   int,
   load,
@@ -39,7 +40,8 @@ import {
 import { type TeTensor, compute } from "../te/tensor.js";
 import { type Buffer, type Stmt, makeBuffer } from "./ir.js";
 import type { LoopNest, Stage } from "./nest.js";
-import { combineOp, reduceInit } from "./scalar-semantics.js";
+import { reduceInit } from "./scalar-semantics.js";
+import { reduceCombiner } from "../te/evaluate-scalar.js";
 import { makeAssign, makeFor, makeSeq, makeStore, substituteExpr, transformExpr, visitExpr } from "./stmt.js";
 import { simplifyStmt } from "./simplify.js";
 
@@ -167,25 +169,8 @@ function usesOf(
 ): void {
   if (expr.kind === "tload" && expr.tensor === tensor) report(expr, withinReduce);
   const inner = withinReduce || expr.kind === "reduce";
-  const children = expr.kind === "tload" ? expr.indices : childrenForUses(expr);
+  const children = expr.kind === "tload" ? expr.indices : childrenOf(expr);
   for (const child of children) usesOf(child, tensor, inner, report);
-}
-
-function childrenForUses(expr: Expr): readonly Expr[] {
-  switch (expr.kind) {
-    case "binary":
-    case "compare":
-      return [expr.a, expr.b];
-    case "unary":
-    case "cast":
-      return [expr.a];
-    case "select":
-      return [expr.cond, expr.a, expr.b];
-    case "reduce":
-      return [expr.body];
-    default:
-      return [];
-  }
 }
 
 function sameShape(a: readonly number[], b: readonly number[]): boolean {
@@ -301,7 +286,7 @@ class NestBuilder {
     this.reductionLoops.push(...loopVars.map((variable) => variable.name));
     const bindings = new Map<Var, Expr>(node.axes.map((axis, dim) => [axis.variable, loopVars[dim]!]));
     const body = substituteExpr(node.body, bindings);
-    const combined = binary(combineOp(node.op), accumulator, body);
+    const combined = binary(reduceCombiner(node.op), accumulator, body);
     const trips = node.axes.reduce((product, axis) => product * axis.extent, spatialTrips);
     this.flops += trips * countFloatArithmetic(combined);
     let update: Stmt = makeAssign(accumulator, combined);

@@ -360,19 +360,3 @@ export function highestValue(dtype: DType): Scalar {
   if (isFloat(dtype)) return Infinity;
   return INTEGER_LIMITS[dtype]![1];
 }
-
-/** The binary op that combines an accumulator with a new value in a reduction. */
-export function combineOp(op: ReduceOp): BinaryOp {
-  switch (op) {
-    case "sum":
-      return "add";
-    case "prod":
-      return "mul";
-    case "max":
-      return "max";
-    case "min":
-      return "min";
-    default:
-      return unreachable(op);
-  }
-}
