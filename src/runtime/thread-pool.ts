@@ -102,6 +102,20 @@ export interface PoolStep {
 /** Steps below this many flops run on the calling thread alone: a dispatch would cost more than it saves. */
 export const SERIAL_FLOPS = 50_000;
 
+/**
+ * Whether a step of `tasks` tasks and `flops` flops runs on the calling
+ * thread alone over `threads` threads. A step that reports 0 flops moves data
+ * (Concat, MaxPool, Transpose: a plan counts only float arithmetic), so its
+ * size is unknown: it splits whenever it has a task for each of 2+ threads.
+ * That costs at most one dispatch (~1 µs; a sleeping worker's range is run by
+ * the calling thread), while a large copy or pooling step (squeezenet's
+ * MaxPool and Concat, ~1 ms in all) would otherwise never use the workers.
+ */
+export function runsSerially(flops: number, tasks: number, threads: number): boolean {
+  if (Math.min(threads, tasks) <= 1) return true;
+  return flops > 0 && flops < SERIAL_FLOPS;
+}
+
 /** How long a step may wait on a worker before the pool gives up on it. */
 const STALL_MILLISECONDS = 120_000;
 
@@ -176,7 +190,7 @@ export class ThreadPool {
    */
   run(step: PoolStep, kernel: KernelFunction, tasks: number): void {
     const parts = Math.min(this.threads, tasks);
-    if (parts <= 1 || step.flops < SERIAL_FLOPS) {
+    if (runsSerially(step.flops, tasks, this.threads)) {
       kernel(0, tasks);
       return;
     }

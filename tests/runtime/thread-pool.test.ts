@@ -10,7 +10,7 @@ import { join } from "node:path";
 import { InferenceSession } from "../../src/runtime/session.js";
 import { Tensor } from "../../src/runtime/tensor.js";
 import { createExecutor } from "../../src/runtime/executor.js";
-import { taskRange } from "../../src/runtime/thread-pool.js";
+import { SERIAL_FLOPS, runsSerially, taskRange } from "../../src/runtime/thread-pool.js";
 import { compileModel } from "../../src/compiler/compile-model.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
@@ -91,6 +91,14 @@ describe("thread pool", () => {
       [6, 4],
     ]);
     assert.deepEqual(taskRange(1, 2, 0), [0, 0]);
+  });
+
+  it("splits steps above SERIAL_FLOPS and data-movement steps (0 flops) with tasks for 2+ threads", () => {
+    assert.equal(runsSerially(SERIAL_FLOPS, 8, 2), false);
+    assert.equal(runsSerially(SERIAL_FLOPS - 1, 8, 2), true, "small arithmetic runs serially");
+    assert.equal(runsSerially(0, 64, 2), false, "a copy or MaxPool (0 flops) splits");
+    assert.equal(runsSerially(0, 1, 2), true, "one task cannot split");
+    assert.equal(runsSerially(1e9, 64, 1), true, "one thread");
   });
 
   it("runs conv+relu with 1 and 2 threads to the same result", async () => {
