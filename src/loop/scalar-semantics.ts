@@ -11,8 +11,9 @@
  */
 import type { DType } from "../support/dtype.js";
 import { isBigIntType, isFloat } from "../support/dtype.js";
-import { assert, unreachable } from "../support/assert.js";
+import { unreachable } from "../support/assert.js";
 import type { BinaryOp, CompareOp, ReduceOp, UnaryOp } from "../te/expr.js";
+import { unaryFunction } from "../te/evaluate-scalar.js";
 
 export type Scalar = number | bigint;
 
@@ -179,125 +180,7 @@ export function evalCompare(op: CompareOp, a: Scalar, b: Scalar): number {
 }
 
 export function evalUnary(op: UnaryOp, dtype: DType, a: Scalar): Scalar {
-  if (typeof a === "bigint") return evalBigUnary(op, dtype, a);
-  if (!isFloat(dtype)) return evalIntUnary(op, dtype, a);
-  return wrapToType(evalFloatUnary(op, a), dtype);
-}
-
-function evalIntUnary(op: UnaryOp, dtype: DType, a: number): Scalar {
-  switch (op) {
-    case "neg":
-      return wrapToType(-a, dtype);
-    case "abs":
-      return wrapToType(Math.abs(a), dtype);
-    case "not":
-      return dtype === "bool" ? 1 - a : wrapToType(~a, dtype);
-    case "floor":
-    case "ceil":
-    case "round":
-    case "trunc":
-      return a;
-    default:
-      return wrapToType(Math.trunc(evalFloatUnary(op, a)), dtype);
-  }
-}
-
-function evalBigUnary(op: UnaryOp, dtype: DType, a: bigint): Scalar {
-  switch (op) {
-    case "neg":
-      return wrapToType(-a, dtype);
-    case "abs":
-      return wrapToType(a < 0n ? -a : a, dtype);
-    case "not":
-      return wrapToType(~a, dtype);
-    case "floor":
-    case "ceil":
-    case "round":
-    case "trunc":
-      return a;
-    default:
-      return wrapToType(BigInt(Math.trunc(evalFloatUnary(op, Number(a)))), dtype);
-  }
-}
-
-function evalFloatUnary(op: UnaryOp, a: number): number {
-  switch (op) {
-    case "neg":
-      return -a;
-    case "abs":
-      return Math.abs(a);
-    case "sqrt":
-      return Math.sqrt(a);
-    case "exp":
-      return Math.exp(a);
-    case "log":
-      return Math.log(a);
-    case "erf":
-      return erf(a);
-    case "tanh":
-      return Math.tanh(a);
-    case "sigmoid":
-      return 1 / (1 + Math.exp(-a));
-    case "floor":
-      return Math.floor(a);
-    case "ceil":
-      return Math.ceil(a);
-    case "round":
-      return roundHalfToEven(a);
-    case "trunc":
-      return Math.trunc(a);
-    case "not":
-      return a === 0 ? 1 : 0;
-    default:
-      return evalTrigonometric(op, a);
-  }
-}
-
-function evalTrigonometric(op: UnaryOp, a: number): number {
-  const functions: Partial<Record<UnaryOp, (value: number) => number>> = {
-    sin: Math.sin,
-    cos: Math.cos,
-    tan: Math.tan,
-    asin: Math.asin,
-    acos: Math.acos,
-    atan: Math.atan,
-    sinh: Math.sinh,
-    cosh: Math.cosh,
-    asinh: Math.asinh,
-    acosh: Math.acosh,
-    atanh: Math.atanh,
-  };
-  const fn = functions[op];
-  assert(fn !== undefined, `no semantics for unary ${op}`);
-  return fn(a);
-}
-
-/** ONNX Round: halves go to the even neighbour (wasm f32.nearest). */
-export function roundHalfToEven(value: number): number {
-  const floor = Math.floor(value);
-  const difference = value - floor;
-  if (difference < 0.5) return floor;
-  if (difference > 0.5) return floor + 1;
-  return floor % 2 === 0 ? floor : floor + 1;
-}
-
-/** erf to about 1e-12 (series for small inputs, continued fraction via erfc otherwise). */
-export function erf(x: number): number {
-  if (Number.isNaN(x)) return x;
-  const absolute = Math.abs(x);
-  if (absolute < 2.5) {
-    let term = absolute;
-    let sum = absolute;
-    for (let n = 1; n < 80; n++) {
-      term *= (-absolute * absolute) / n;
-      sum += term / (2 * n + 1);
-    }
-    return Math.sign(x) * Math.min(1, (2 / Math.sqrt(Math.PI)) * sum);
-  }
-  let fraction = 0;
-  for (let n = 60; n >= 1; n--) fraction = n / 2 / (absolute + fraction);
-  const complement = Math.exp(-absolute * absolute) / Math.sqrt(Math.PI) / (absolute + fraction);
-  return Math.sign(x) * (1 - complement);
+  return unaryFunction(op, dtype)(a);
 }
 
 /** Conversion as codegen does it: float → int truncates and saturates, then wraps to narrow widths. */
