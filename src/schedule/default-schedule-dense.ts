@@ -7,7 +7,7 @@ import type { For } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "./primitives.js";
 import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
-import { reorder, split, splitOverlap, unroll, vectorize } from "./primitives.js";
+import { fuse, parallel, reorder, split, splitOverlap, unroll, vectorize } from "./primitives.js";
 import {
   ScheduleBuilder,
   LANES,
@@ -68,7 +68,78 @@ export function scheduleOutFusable(builder: ScheduleBuilder, options: DenseOptio
   builder.attempt(reorder([...outerNames, ...inner]));
   for (const name of inner.slice(0, -1)) builder.attempt(unroll(name));
   unrollSmallReductions(builder);
-  parallelizeRows(builder);
+  if (options.panelsOutside !== true || row === null || !parallelizePanels(builder, outerNames, columns, row))
+    parallelizeRows(builder);
+}
+
+/** Task loops over weight panels fuse whole row blocks until there are this many tasks. */
+const MIN_PANEL_TASKS = 16;
+/** Row blocks shorter than this have no middle for partition-loops.ts to specialize: keep the row task loop. */
+const MIN_PARTITIONED_ROWS = 3;
+
+/**
+ * Makes the weight-panel loop the task loop, fused with the fewest blocks of
+ * the outermost spatial loop that reach MIN_PANEL_TASKS tasks (blocks that
+ * divide it exactly). The spatial loops inside the task loop stay plain
+ * serial loops, so partition-loops.ts can specialize the rows away from a
+ * convolution's height padding (fusing the rows into the task loop would
+ * keep a select on every input load). Returns false, changing nothing,
+ * when the order does not fit (no spatial loop before the panels), the
+ * rows have no bounds test (no padding) or the blocks would be too short
+ * to partition.
+ */
+function parallelizePanels(builder: ScheduleBuilder, outerNames: readonly string[], columns: For, row: For): boolean {
+  const panelIndex = outerNames.findIndex((name) => name.startsWith(`${columns.loopVar.name}.`));
+  if (panelIndex < 1) return false;
+  const leading = outerNames.slice(0, panelIndex);
+  const loops = new Map(builder.outputChain().map((loop) => [loop.loopVar.name, loop]));
+  const first = loops.get(leading[0] ?? "");
+  const panel = loops.get(outerNames[panelIndex] ?? "");
+  if (first === undefined || panel === undefined || leading.includes(row.loopVar.name)) return false;
+  if (!hasBoundsTest(builder, first)) return false;
+  const blocks = rowBlocks(extentOf(first), extentOf(panel));
+  if (extentOf(first) / blocks < MIN_PARTITIONED_ROWS) return false;
+  const panelName = panel.loopVar.name;
+  const rest = outerNames.filter((name) => name !== panelName && name !== first.loopVar.name);
+  if (blocks === 1) {
+    return builder.attempt(reorder([panelName, first.loopVar.name, ...rest]), parallel(panelName));
+  }
+  const name = first.loopVar.name;
+  const fused = `${name}.outer.${panelName}.fused`;
+  return builder.attempt(
+    split(name, extentOf(first) / blocks),
+    reorder([`${name}.outer`, panelName, `${name}.inner`, ...rest]),
+    fuse(`${name}.outer`, panelName, fused),
+    parallel(fused),
+  );
+}
+
+/**
+ * Whether the body tests the loop's variable against bounds (an int32
+ * compare, min or max mentioning it: padding selects and clamps). Without
+ * one there is nothing to partition, and the rows-outside order keeps its
+ * input reuse across panels (an unpadded 1×1 conv).
+ */
+function hasBoundsTest(builder: ScheduleBuilder, loop: For): boolean {
+  let found = false;
+  walkStmt(builder.nest.body, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        const isTest = part.kind === "compare" && part.a.dtype === "int32";
+        const isClamp = part.kind === "binary" && (part.op === "min" || part.op === "max") && part.dtype === "int32";
+        if ((isTest || isClamp) && mentionsVar(part, (variable) => variable === loop.loopVar)) found = true;
+      });
+    }
+  });
+  return found;
+}
+
+/** The fewest blocks dividing `extent` that give panels × blocks ≥ MIN_PANEL_TASKS (at most `extent`). */
+function rowBlocks(extent: number, panels: number): number {
+  for (let blocks = 1; blocks < extent; blocks++) {
+    if (extent % blocks === 0 && panels * blocks >= MIN_PANEL_TASKS) return blocks;
+  }
+  return extent;
 }
 
 /**

@@ -1,0 +1,89 @@
+/**
+ * Packed convolutions whose task loop runs over weight panels (fused with
+ * row blocks when there are few panels): the rows inside a task stay a
+ * plain loop that partition-loops.ts splits around the height padding.
+ * Each case checks the loop printout's shape and the numbers against
+ * onnxruntime-node at 1 and 2 threads, including Co % 8 ≠ 0 panels and
+ * output widths that take the overlapping row split.
+ */
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import * as ort from "onnxruntime-node";
+import { InferenceSession, Tensor } from "../../src/index.js";
+import { inspectModel } from "../../src/compiler/compile-model.js";
+import { encodeModel } from "../../src/onnx/encode-model.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+import { compareToReference } from "../support/shared-models.js";
+
+interface Case {
+  readonly name: string;
+  readonly input: readonly number[];
+  readonly weights: readonly number[];
+  readonly tasks: number;
+}
+
+const CASES: readonly Case[] = [
+  // Co=12: three column steps of 4 (a partial 8-channel panel) × 6 row blocks of 4.
+  { name: "Co=12, width 11 (overlap split)", input: [1, 5, 24, 11], weights: [12, 5, 3, 3], tasks: 18 },
+  // Co=20: five column steps × 5 row blocks of 6 (the fewest blocks dividing 30 with ≥ 16 tasks).
+  { name: "Co=20, width 10", input: [1, 4, 30, 10], weights: [20, 4, 3, 3], tasks: 25 },
+  // Co=136: 17 panels of 8 are enough tasks; all rows stay inside each task.
+  { name: "Co=136, 9 rows", input: [1, 3, 9, 13], weights: [136, 3, 3, 3], tasks: 17 },
+];
+
+function pseudoRandom(length: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function modelOf(item: Case, seed: number): Uint8Array {
+  const channels = item.weights[0]!;
+  return encodeModel({
+    opset: 17,
+    inputs: [{ name: "x", dtype: "float32", shape: item.input }],
+    outputs: [{ name: "y", dtype: "float32", shape: null }],
+    nodes: [{ opType: "Conv", inputs: ["x", "w", "b"], outputs: ["y"], attributes: { pads: [1, 1, 1, 1] } }],
+    initializers: [
+      { name: "w", data: makeTensorData("float32", item.weights, pseudoRandom(size(item.weights), seed)) },
+      { name: "b", data: makeTensorData("float32", [channels], pseudoRandom(channels, seed + 1)) },
+    ],
+  });
+}
+
+for (const [index, item] of CASES.entries()) {
+  test(`panel task loop: ${item.name} has ${item.tasks} tasks and a padding-free middle row loop`, () => {
+    const text = inspectModel({ bytes: modelOf(item, 11 + index) }, "loop", {});
+    assert.match(text, new RegExp(`tasks=${item.tasks}\\b`), text);
+    assert.match(text, /for \S+\.fused in 0\.\.\d+ parallel|for c\.outer\.outer in 0\.\.\d+ parallel/, text);
+    // The middle rows, away from the height padding, test no row against the input height.
+    const heightTest = new RegExp(` < ${item.input[2]}\\b`);
+    const start = text.search(/\n  for oh(\.inner)?\.mid in/);
+    assert.ok(start >= 0, `no middle row loop inside the task loop:\n${text}`);
+    const middle = text.slice(start);
+    const middleRows = middle.slice(0, middle.indexOf("\n  }") + 1);
+    assert.doesNotMatch(middleRows, heightTest, middleRows);
+  });
+  for (const threads of [1, 2]) {
+    test(`panel task loop: ${item.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
+      const bytes = modelOf(item, 11 + index);
+      const data = pseudoRandom(size(item.input), 5 + index);
+      const oracle = await ort.InferenceSession.create(bytes);
+      const expected = (await oracle.run({ x: new ort.Tensor("float32", data, [...item.input]) })).y!;
+      const session = await InferenceSession.create(bytes, { threads });
+      try {
+        const actual = (await session.run({ x: new Tensor("float32", data, [...item.input]) })).y!;
+        assert.deepEqual([...actual.dims], [...expected.dims]);
+        const { maxError, tolerance } = compareToReference(actual.data as Float32Array, expected.data as Float32Array);
+        assert.ok(maxError <= tolerance, `max abs error ${maxError} > ${tolerance}`);
+      } finally {
+        await session.release();
+        await oracle.release();
+      }
+    });
+  }
+}
