@@ -21,7 +21,7 @@ import {
 } from "./common.js";
 
 /** A two-input op whose inputs share `dtypes`; `apply` combines the two broadcast elements. */
-function binaryOpDefinition(
+export function binaryOpDefinition(
   dtypes: readonly DType[],
   apply: (a: Expr, b: Expr, context: OpBuildContext) => Expr,
 ): OpDefinition {

@@ -5,6 +5,7 @@
 import type { DType } from "../../../support/dtype.js";
 import { type BinaryOp, type CompareOp, binary, compare, select } from "../../expr.js";
 import type { OpDefinition } from "../../op.js";
+import { binaryOpDefinition } from "./binary.js";
 import {
   ALL_TYPES,
   INTEGER_TYPES,
@@ -17,29 +18,11 @@ import {
 } from "./common.js";
 
 function comparison(op: CompareOp, dtypes: readonly DType[] = NUMERIC_TYPES): OpDefinition {
-  return {
-    pattern: elementwisePattern,
-    build(context) {
-      const a = requireInput(context, 0);
-      const b = requireInput(context, 1);
-      checkDtype(context, a, dtypes, "input A");
-      checkSameDtype(context, [a, b]);
-      return [broadcastCompute(context, [a, b], ([x, y]) => compare(op, x!, y!))];
-    },
-  };
+  return binaryOpDefinition(dtypes, (a, b) => compare(op, a, b));
 }
 
 function bitwise(op: BinaryOp, dtypes: readonly DType[]): OpDefinition {
-  return {
-    pattern: elementwisePattern,
-    build(context) {
-      const a = requireInput(context, 0);
-      const b = requireInput(context, 1);
-      checkDtype(context, a, dtypes, "input A");
-      checkSameDtype(context, [a, b]);
-      return [broadcastCompute(context, [a, b], ([x, y]) => binary(op, x!, y!))];
-    },
-  };
+  return binaryOpDefinition(dtypes, (a, b) => binary(op, a, b));
 }
 
 /** Where(condition, X, Y): X where the condition holds, else Y; three-way broadcast. */
