@@ -5,13 +5,10 @@
  * branches and Concat, ceil_mode), dilated convs and a nearest upsample —
  * compared with onnxruntime-node at 1 and 2 threads.
  */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import * as ort from "onnxruntime-node";
-import { InferenceSession, Tensor } from "../../src/index.js";
 import { encodeModel, type InitializerSpec, type NodeSpec } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
-import { compareToReference } from "../support/shared-models.js";
 
 let seed = 1;
 function weights(name: string, shape: readonly number[], scale = 0.3): InitializerSpec {
@@ -128,22 +125,10 @@ for (const threads of [1, 2]) {
   test(`CNN blocks (SE, depthwise, shuffle, pool branches, dilation, resize) match onnxruntime-node at ${threads} thread(s)`, async () => {
     const bytes = model();
     const data = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37));
-    const oracle = await ort.InferenceSession.create(bytes);
-    const expected = await oracle.run({ input: new ort.Tensor("float32", data, [1, 3, 32, 32]) });
-    const session = await InferenceSession.create(bytes, { threads });
-    try {
-      const actual = await session.run({ input: new Tensor("float32", data, [1, 3, 32, 32]) });
-      for (const name of ["probabilities", "fc", "merged_act"]) {
-        assert.deepEqual([...actual[name]!.dims], [...expected[name]!.dims]);
-        const { maxError, tolerance } = compareToReference(
-          actual[name]!.data as Float32Array,
-          expected[name]!.data as Float32Array,
-        );
-        assert.ok(maxError <= tolerance, `${name}: max abs error ${maxError} > ${tolerance}`);
-      }
-    } finally {
-      await session.release();
-      await oracle.release();
-    }
+    await expectMatchesOrt(
+      bytes,
+      { input: { dtype: "float32", data, dims: [1, 3, 32, 32] } },
+      { threads, outputs: ["probabilities", "fc", "merged_act"] },
+    );
   });
 }

@@ -6,13 +6,10 @@
  * dilations, asymmetric pads, 1×1 and 1-D/3-D convolutions, and small
  * spatial sizes where the width does not split by 4.
  */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import * as ort from "onnxruntime-node";
-import { InferenceSession, Tensor } from "../../src/index.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
-import { compareToReference } from "../support/shared-models.js";
 
 interface Variant {
   readonly name: string;
@@ -89,18 +86,7 @@ for (const [index, variant] of VARIANTS.entries()) {
         ],
       });
       const data = pseudoRandom(size(variant.input), 5 + index);
-      const oracle = await ort.InferenceSession.create(bytes);
-      const expected = (await oracle.run({ x: new ort.Tensor("float32", data, [...variant.input]) })).y!;
-      const session = await InferenceSession.create(bytes, { threads });
-      try {
-        const actual = (await session.run({ x: new Tensor("float32", data, [...variant.input]) })).y!;
-        assert.deepEqual([...actual.dims], [...expected.dims]);
-        const { maxError, tolerance } = compareToReference(actual.data as Float32Array, expected.data as Float32Array);
-        assert.ok(maxError <= tolerance, `max abs error ${maxError} > ${tolerance}`);
-      } finally {
-        await session.release();
-        await oracle.release();
-      }
+      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: variant.input } }, { threads });
     });
   }
 }

@@ -6,13 +6,10 @@
  * compared with onnxruntime-node at 1 and 2 threads. It stands in for the
  * transformer decoders the shared models do not include.
  */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import assert from "node:assert/strict";
-import * as ort from "onnxruntime-node";
-import { InferenceSession, Tensor } from "../../src/index.js";
 import { encodeModel, type NodeSpec, type InitializerSpec } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
-import { compareToReference } from "../support/shared-models.js";
 
 const VOCAB = 50;
 const SEQUENCE = 16;
@@ -151,17 +148,6 @@ for (const threads of [1, 2]) {
   test(`a decoder block matches onnxruntime-node at ${threads} thread(s)`, async () => {
     const bytes = decoderModel();
     const ids = BigInt64Array.from({ length: SEQUENCE }, (_, i) => BigInt((i * 7 + 3) % VOCAB));
-    const oracle = await ort.InferenceSession.create(bytes);
-    const expected = (await oracle.run({ input_ids: new ort.Tensor("int64", ids, [1, SEQUENCE]) })).logits!;
-    const session = await InferenceSession.create(bytes, { threads });
-    try {
-      const actual = (await session.run({ input_ids: new Tensor("int64", ids, [1, SEQUENCE]) })).logits!;
-      assert.deepEqual([...actual.dims], [1, SEQUENCE, VOCAB]);
-      const { maxError, tolerance } = compareToReference(actual.data as Float32Array, expected.data as Float32Array);
-      assert.ok(maxError <= tolerance, `max abs error ${maxError} > ${tolerance}`);
-    } finally {
-      await session.release();
-      await oracle.release();
-    }
+    await expectMatchesOrt(bytes, { input_ids: { dtype: "int64", data: ids, dims: [1, SEQUENCE] } }, { threads });
   });
 }

@@ -4,19 +4,11 @@
  * from the reference files, at 1 and 2 threads. Float outputs must agree
  * within 1e-4 × max(1, max |expected|).
  */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
-import * as ort from "onnxruntime-node";
-import { InferenceSession, Tensor } from "../../src/index.js";
-import {
-  SHARED_MODELS_DIR,
-  compareToReference,
-  manifestDtype,
-  readManifest,
-  sharedModelsSkipReason,
-} from "../support/shared-models.js";
+import { SHARED_MODELS_DIR, manifestDtype, readManifest, sharedModelsSkipReason } from "../support/shared-models.js";
 
 interface InputSpec {
   readonly name: string;
@@ -36,31 +28,13 @@ function pseudoRandom(spec: InputSpec, seed: number): Float32Array | BigInt64Arr
 }
 
 async function compareWithOrt(modelPath: string, inputs: readonly InputSpec[], threads: number): Promise<void> {
-  const bytes = new Uint8Array(readFileSync(modelPath));
-  const oracle = await ort.InferenceSession.create(bytes);
-  const session = await InferenceSession.create(bytes, { threads });
-  try {
-    const data = inputs.map((spec, index) => pseudoRandom(spec, 7 + index));
-    const ortFeeds = Object.fromEntries(
-      inputs.map((spec, index) => [spec.name, new ort.Tensor(spec.dtype, data[index]!, [...spec.shape])]),
-    );
-    const feeds = Object.fromEntries(
-      inputs.map((spec, index) => [spec.name, new Tensor(spec.dtype, data[index]!, [...spec.shape])]),
-    );
-    const expected = await oracle.run(ortFeeds);
-    const actual = await session.run(feeds);
-    for (const name of oracle.outputNames) {
-      const want = expected[name]!;
-      const got = actual[name];
-      assert.ok(got !== undefined, `missing output ${name}`);
-      assert.deepEqual([...got.dims], [...want.dims]);
-      const { maxError, tolerance } = compareToReference(got.data as Float32Array, want.data as Float32Array);
-      assert.ok(maxError <= tolerance, `${name}: max abs error ${maxError} > ${tolerance}`);
-    }
-  } finally {
-    await session.release();
-    await oracle.release();
-  }
+  const feeds = Object.fromEntries(
+    inputs.map((spec, index) => [
+      spec.name,
+      { dtype: spec.dtype, data: pseudoRandom(spec, 7 + index), dims: spec.shape },
+    ]),
+  );
+  await expectMatchesOrt(new Uint8Array(readFileSync(modelPath)), feeds, { threads });
 }
 
 test("examples/tiny_cnn.onnx matches onnxruntime-node", async () => {

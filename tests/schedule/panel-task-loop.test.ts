@@ -6,14 +6,12 @@
  * onnxruntime-node at 1 and 2 threads, including Co % 8 ≠ 0 panels and
  * output widths that take the overlapping row split.
  */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import * as ort from "onnxruntime-node";
-import { InferenceSession, Tensor } from "../../src/index.js";
 import { inspectModel } from "../../src/compiler/compile-model.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
-import { compareToReference } from "../support/shared-models.js";
 
 interface Case {
   readonly name: string;
@@ -72,18 +70,7 @@ for (const [index, item] of CASES.entries()) {
     test(`panel task loop: ${item.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
       const bytes = modelOf(item, 11 + index);
       const data = pseudoRandom(size(item.input), 5 + index);
-      const oracle = await ort.InferenceSession.create(bytes);
-      const expected = (await oracle.run({ x: new ort.Tensor("float32", data, [...item.input]) })).y!;
-      const session = await InferenceSession.create(bytes, { threads });
-      try {
-        const actual = (await session.run({ x: new Tensor("float32", data, [...item.input]) })).y!;
-        assert.deepEqual([...actual.dims], [...expected.dims]);
-        const { maxError, tolerance } = compareToReference(actual.data as Float32Array, expected.data as Float32Array);
-        assert.ok(maxError <= tolerance, `max abs error ${maxError} > ${tolerance}`);
-      } finally {
-        await session.release();
-        await oracle.release();
-      }
+      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: item.input } }, { threads });
     });
   }
 }
