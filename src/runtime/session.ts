@@ -179,7 +179,10 @@ export class InferenceSession {
   private static async fromModel(context: CompileContext, executor: StepExecutor): Promise<InferenceSession> {
     const load = (contents: ArtifactContents): Promise<LoadedModel> => loadModel(contents, executor);
     const specializer = await Specializer.start(context, load, (loaded) => loaded.plan);
-    return new InferenceSession(specializer.initial, specializer, executor);
+    // A fully static model has one variant: runs skip the specializer's second feed check and key.
+    const initial = specializer.initial;
+    const isStatic = initial !== null && initial.plan.inputs.every((slot) => slot.declaredShape === undefined);
+    return new InferenceSession(initial, isStatic ? null : specializer, executor);
   }
 
   /**
