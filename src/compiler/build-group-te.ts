@@ -9,11 +9,9 @@
 import { Attributes } from "../graph/attributes.js";
 import type { FusedGroup } from "../graph/fused.js";
 import type { Node, Value } from "../graph/ir.js";
-import { TesseraError } from "../support/errors.js";
 import { assert } from "../support/assert.js";
-import { locationOf } from "../graph/attributes.js";
 import type { OpBuildContext, OpInput } from "../te/op.js";
-import { findOpDefinition } from "../te/ops/registry.js";
+import { opDefinitionOf } from "../graph/fold-node.js";
 import { type TeTensor, placeholder } from "../te/tensor.js";
 import type { TensorData } from "../support/tensor-data.js";
 import { foldConstantStages, readTensors } from "./fold-constant-stages.js";
@@ -82,10 +80,7 @@ function reachablePlaceholders(outputs: readonly TeTensor[]): Set<TeTensor> {
 }
 
 function buildNode(node: Node, tensorFor: (value: Value) => TeTensor): readonly (TeTensor | null)[] {
-  const definition = findOpDefinition(node.opType);
-  if (definition === undefined || node.domain !== "") {
-    throw new TesseraError("E_UNSUPPORTED_OP", `op is not supported`, locationOf(node));
-  }
+  const definition = opDefinitionOf(node);
   const opInputs: (OpInput | null)[] = node.inputs.map((value) =>
     value === null ? null : { tensor: tensorFor(value), constant: value.constant ?? null },
   );

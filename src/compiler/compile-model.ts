@@ -38,6 +38,8 @@ export interface CompileOptions {
   readonly relaxedSimd?: boolean;
   /** Emit a module over shared memory, for the thread pool. */
   readonly threads?: boolean;
+  /** Rewrite 3×3 stride-1 convolutions into Winograd form (graph/passes/winograd-conv.ts); default true. */
+  readonly winograd?: boolean;
   /** Print the graph after this graph pass (see GRAPH_PASS_NAMES). */
   readonly dumpAfter?: string;
   readonly log?: (text: string) => void;
@@ -73,7 +75,12 @@ export function lowerModel(source: ModelSource, options: CompileOptions = {}): L
   const imported = importModel(source.bytes, { readExternal: source.readExternal });
   const bindings = new Map(Object.entries(options.bindings ?? {}));
   const bound = bindConstantInputs(imported, new Map(Object.entries(options.constantInputs ?? {})));
-  const { graph, fused } = optimizeGraph(bound, { bindings, dumpAfter: options.dumpAfter, log: options.log });
+  const { graph, fused } = optimizeGraph(bound, {
+    bindings,
+    dumpAfter: options.dumpAfter,
+    log: options.log,
+    winograd: options.winograd,
+  });
   const steps = lowerGroups(fused);
   return { imported, graph, fused, steps };
 }

@@ -16,6 +16,11 @@ import { defaultSchedule } from "../schedule/default-schedule.js";
 import { scheduleKernel } from "../schedule/finalize.js";
 import { scheduleChannelColumns } from "../schedule/default-schedule-dense.js";
 import { convPacksWeights } from "../te/ops/nn/conv.js";
+import { TESSERA_DOMAIN } from "../te/ops/registry.js";
+import { Attributes } from "../graph/attributes.js";
+import type { LoopNest } from "../loop/nest.js";
+import type { ScheduleRecord } from "../schedule/primitives.js";
+import { scheduleWinogradInput, scheduleWinogradOutput } from "../schedule/winograd-schedule.js";
 import { sizeOf } from "../support/tensor-data.js";
 import type { TeTensor } from "../te/tensor.js";
 import { buildGroupTe } from "./build-group-te.js";
@@ -53,12 +58,24 @@ function lowerGroup(group: FusedGroup, index: number, bufferOf: (value: Value) =
   for (const [tensor, value] of te.inputs) inputs.set(tensor, bufferOf(value));
   const outputs = te.outputs.map(({ value, tensor }) => ({ tensor, buffer: bufferOf(value) }));
   const nest = lowerToLoops({ name: kernelName(group, index), outputs, inputs });
-  const records = convPacksWeights(group.anchor)
-    ? scheduleChannelColumns(nest, group.anchor.outputs[0]!.shape as number[])
-    : defaultSchedule(nest, group.pattern);
-  const scheduled = scheduleKernel(nest, records);
+  const scheduled = scheduleKernel(nest, scheduleOf(group, nest));
   const kernel = { ...scheduled, body: hoistCommonSubexpressions(scheduled.body) };
   return { group: { ...group, inputs: [...new Set(te.inputs.values())] }, kernel };
+}
+
+/** The default schedule for the group's anchor: its pattern's, or an op's own where one is written. */
+function scheduleOf(group: FusedGroup, nest: LoopNest): ScheduleRecord[] {
+  const anchor = group.anchor;
+  const outputShape = group.outputs[0]!.shape as number[];
+  if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradInput") {
+    return scheduleWinogradInput(nest, outputShape);
+  }
+  if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradOutput") {
+    return scheduleWinogradOutput(nest, outputShape, new Attributes(anchor).int("tile"));
+  }
+  return convPacksWeights(anchor)
+    ? scheduleChannelColumns(nest, anchor.outputs[0]!.shape as number[])
+    : defaultSchedule(nest, group.pattern);
 }
 
 /** Export names: unique, and valid identifiers in any printer. */

@@ -12,7 +12,7 @@ import { assert } from "../support/assert.js";
 import { isBigIntType } from "../support/dtype.js";
 import { type TensorData, makeTensorData, sizeOf } from "../support/tensor-data.js";
 import type { OpBuildContext, OpBuildResult, OpDefinition, OpInput } from "../te/op.js";
-import { findOpDefinition } from "../te/ops/registry.js";
+import { TESSERA_DOMAIN, findOpDefinition, findTesseraOpDefinition } from "../te/ops/registry.js";
 import { type TeTensor, placeholder } from "../te/tensor.js";
 import { evaluateTe } from "../te/evaluate.js";
 
@@ -27,7 +27,12 @@ export const MAX_FOLDED_ELEMENTS = 1 << 20;
 /** The definition of `node`'s op; throws E_UNSUPPORTED_OP for other domains and unknown ops. */
 export function opDefinitionOf(node: Node): OpDefinition {
   const domain = node.domain === "ai.onnx" ? "" : node.domain;
-  const definition = domain === "" ? findOpDefinition(node.opType) : undefined;
+  const definition =
+    domain === ""
+      ? findOpDefinition(node.opType)
+      : domain === TESSERA_DOMAIN
+        ? findTesseraOpDefinition(node.opType)
+        : undefined;
   if (definition !== undefined) return definition;
   const where = domain === "" ? "the default domain (ai.onnx)" : `domain '${domain}'`;
   throw new TesseraError(

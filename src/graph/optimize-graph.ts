@@ -12,6 +12,7 @@ import { removeIdentity } from "./passes/remove-identity.js";
 import { foldBatchNorm } from "./passes/fold-batch-norm.js";
 import { foldConstants } from "./passes/fold-constants.js";
 import { fuseLayerNorm } from "./passes/fuse-layer-norm.js";
+import { winogradConv } from "./passes/winograd-conv.js";
 import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
 import { fuseOperators } from "./passes/fuse-operators.js";
 import { type IdSource, defaultIds } from "./builder.js";
@@ -26,11 +27,14 @@ export interface OptimizeGraphOptions {
   readonly log?: (text: string) => void;
   /** Where new value ids come from; must be the source the graph's ids came from (default: the shared one). */
   readonly ids?: IdSource;
+  /** Rewrite qualifying 3×3 convolutions into Winograd form (default true). */
+  readonly winograd?: boolean;
 }
 
 export interface GraphPassOptions {
   readonly bindings?: ReadonlyMap<string, number>;
   readonly ids: IdSource;
+  readonly winograd: boolean;
 }
 
 export interface GraphPass {
@@ -44,6 +48,7 @@ export const GRAPH_PASSES: readonly GraphPass[] = [
   { name: "fold-batch-norm", run: (graph, options) => foldBatchNorm(graph, options.ids) },
   { name: "fold-constants", run: (graph, options) => foldConstants(graph, options.ids) },
   { name: "fuse-layer-norm", run: (graph, options) => fuseLayerNorm(graph, options.ids) },
+  { name: "winograd-conv", run: (graph, options) => (options.winograd ? winogradConv(graph, options.ids) : graph) },
   { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
   { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
 ];
@@ -62,7 +67,12 @@ export function optimizeGraph(input: Graph, options: OptimizeGraphOptions = {}):
   const log = options.log ?? ((text: string) => console.error(text));
   let graph = input;
   for (const pass of GRAPH_PASSES) {
-    graph = pass.run(graph, { bindings: options.bindings, ids: options.ids ?? defaultIds });
+    const passOptions = {
+      bindings: options.bindings,
+      ids: options.ids ?? defaultIds,
+      winograd: options.winograd ?? true,
+    };
+    graph = pass.run(graph, passOptions);
     if (pass.name === dumpAfter) log(`// after ${pass.name}\n${printGraph(graph)}`);
   }
   const fused = fuseOperators(graph);

@@ -75,6 +75,7 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     "fold-batch-norm",
     "fold-constants",
     "fuse-layer-norm",
+    "winograd-conv",
     "eliminate-dead-nodes",
     "verify-graph",
     "fuse-operators",

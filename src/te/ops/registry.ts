@@ -5,6 +5,7 @@
 import type { OpDefinition } from "../op.js";
 import { MATH_OPS } from "./math/index.js";
 import { NN_OPS } from "./nn/index.js";
+import { WinogradInput, WinogradOutput } from "./nn/winograd.js";
 
 const REGISTRY: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
   ...Object.entries(MATH_OPS),
@@ -14,6 +15,22 @@ const REGISTRY: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition
 /** The definition of an op of the default domain, or undefined when Tessera does not implement it. */
 export function findOpDefinition(opType: string): OpDefinition | undefined {
   return REGISTRY.get(opType);
+}
+
+/**
+ * The domain of Tessera's own ops: what compiler rewrites introduce (the
+ * transforms of a Winograd convolution), never part of an ONNX model's contract.
+ */
+export const TESSERA_DOMAIN = "ai.tessera";
+
+const TESSERA_OPS: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
+  ["WinogradInput", WinogradInput],
+  ["WinogradOutput", WinogradOutput],
+]);
+
+/** The definition of an op of Tessera's own domain, or undefined. */
+export function findTesseraOpDefinition(opType: string): OpDefinition | undefined {
+  return TESSERA_OPS.get(opType);
 }
 
 export function supportedOpTypes(): readonly string[] {

@@ -45,8 +45,8 @@ function buildMatMul(context: OpBuildContext): TeTensor {
   const shape = [...batch, ...(aRows === null ? [] : [aRows]), ...(bColumns === null ? [] : [bColumns])];
   const k = makeIterVar("k", inner);
   const packed =
-    requireInput(context, 1).constant !== null && b.shape.length === 2
-      ? packColumns(b, inner, bColumns!, (row, column) => tload(b, [row, column]))
+    requireInput(context, 1).constant !== null && bColumns !== null
+      ? packColumns(b, bBatch, inner, bColumns, (batchIndices, row, column) => tload(b, [...batchIndices, row, column]))
       : null;
   return compute(outputName(context), shape, (indices) => {
     const batchIndices = indices.slice(0, batch.length);
@@ -55,7 +55,7 @@ function buildMatMul(context: OpBuildContext): TeTensor {
     const left = aRows === null ? tload(a, [k.variable]) : batchedLoad(a, aBatch, batchIndices, [row!, k.variable]);
     const right =
       packed !== null
-        ? loadPacked(packed, k.variable, column!)
+        ? loadPacked(packed, batchedIndices(bBatch, batchIndices), k.variable, column!)
         : bColumns === null
           ? tload(b, [k.variable])
           : batchedLoad(b, bBatch, batchIndices, [k.variable, column!]);
@@ -67,29 +67,43 @@ function buildMatMul(context: OpBuildContext): TeTensor {
 export const PANEL_WIDTH = 8;
 
 /**
- * A constant right operand re-laid as [ceil(N/8)][K][8] panels (zero-padded
- * past N), so the micro-kernel reads one contiguous panel row per k step
- * instead of striding across the whole matrix. Marked `materialize`: the
- * compiler evaluates it once, at compile time, into a new weight.
+ * A constant right operand re-laid as [batch…][ceil(N/8)][K][8] panels
+ * (zero-padded past N), so the micro-kernel reads one contiguous panel row
+ * per k step instead of striding across the whole matrix. Marked
+ * `materialize`: the compiler evaluates it once, at compile time, into a
+ * new weight.
  */
-function packColumns(b: TeTensor, inner: number, columns: number, read: (row: Expr, column: Expr) => Expr): TeTensor {
+function packColumns(
+  b: TeTensor,
+  batch: readonly number[],
+  inner: number,
+  columns: number,
+  read: (batchIndices: readonly Expr[], row: Expr, column: Expr) => Expr,
+): TeTensor {
   const panels = Math.ceil(columns / PANEL_WIDTH);
   const zero = constant(0, b.dtype);
   return compute(
     `${b.name}_panels`,
-    [panels, inner, PANEL_WIDTH],
-    ([panel, row, lane]) => {
+    [...batch, panels, inner, PANEL_WIDTH],
+    (indices) => {
+      const [panel, row, lane] = indices.slice(batch.length);
       const column = add(mul(panel!, int(PANEL_WIDTH)), lane!);
       const clamped = binary("min", column, int(columns - 1));
-      return select(compare("lt", column, int(columns)), read(row!, clamped), zero);
+      return select(compare("lt", column, int(columns)), read(indices.slice(0, batch.length), row!, clamped), zero);
     },
-    ["panel", "k", "lane"],
+    [...batch.map((_, dim) => `b${dim}`), "panel", "k", "lane"],
     { materialize: true },
   );
 }
 
-function loadPacked(packed: TeTensor, row: Expr, column: Expr): Expr {
-  return tload(packed, [div(column, int(PANEL_WIDTH)), row, rem(column, int(PANEL_WIDTH))]);
+function loadPacked(packed: TeTensor, batchIndices: readonly Expr[], row: Expr, column: Expr): Expr {
+  return tload(packed, [...batchIndices, div(column, int(PANEL_WIDTH)), row, rem(column, int(PANEL_WIDTH))]);
+}
+
+/** The indices into an operand's batch dims that broadcast against the result's batch indices. */
+function batchedIndices(batchShape: readonly number[], batchIndices: readonly Expr[]): Expr[] {
+  const offset = batchIndices.length - batchShape.length;
+  return batchShape.map((extent, dim) => (extent === 1 ? int(0) : batchIndices[dim + offset]!));
 }
 
 /** Loads a matrix operand whose batch dims broadcast against the result's. */
@@ -99,9 +113,7 @@ function batchedLoad(
   batchIndices: readonly Expr[],
   matrix: readonly Expr[],
 ): Expr {
-  const offset = batchIndices.length - batchShape.length;
-  const leading = batchShape.map((extent, dim) => (extent === 1 ? int(0) : batchIndices[dim + offset]!));
-  return tload(tensor, [...leading, ...matrix]);
+  return tload(tensor, [...batchedIndices(batchShape, batchIndices), ...matrix]);
 }
 
 /** Gemm: Y = alpha · A' · B' + beta · C, A' = transA ? Aᵀ : A, B' likewise, C broadcast to [M, N]. */
@@ -123,13 +135,16 @@ function buildGemm(context: OpBuildContext): TeTensor {
   if (c !== null) broadcastToExactly(context, c, shape);
   const k = makeIterVar("k", inner);
   const readB = (kIndex: Expr, column: Expr): Expr => tload(b, transB ? [column, kIndex] : [kIndex, column]);
-  const packed = requireInput(context, 1).constant !== null ? packColumns(b, inner, columns, readB) : null;
+  const packed =
+    requireInput(context, 1).constant !== null
+      ? packColumns(b, [], inner, columns, (_, kIndex, column) => readB(kIndex, column))
+      : null;
   return compute(
     outputName(context),
     shape,
     ([row, column]) => {
       const left = tload(a, transA ? [k.variable, row!] : [row!, k.variable]);
-      const right = packed !== null ? loadPacked(packed, k.variable, column!) : readB(k.variable, column!);
+      const right = packed !== null ? loadPacked(packed, [], k.variable, column!) : readB(k.variable, column!);
       const product = scaled(reduce("sum", [k], mul(left, right)), alpha);
       if (c === null || beta === 0) return product;
       return add(product, scaled(broadcastLoad(c, [row!, column!]), beta));

@@ -1,0 +1,208 @@
+/**
+ * Winograd convolution F(m×m, r×r) (Lavin & Gray), as the two transforms
+ * around a batched matrix product:
+ *
+ *   V[ξ·α+ν, n, th, tw, c] = (Bᵀ d B)[ξ, ν]        d: the α×α input tile at (m·th − pt, m·tw − pl)
+ *   M[ξ·α+ν, t, o]         = Σ_c V[ξ·α+ν, t, c] · U[ξ·α+ν, c, o]     (a MatMul; U = G g Gᵀ, folded at compile time)
+ *   Y[n, o, h, w]          = (Aᵀ M Α)[h mod m, w mod m] + B[o]   of tile t = (n, ⌊h/m⌋, ⌊w/m⌋)
+ *
+ * with α = m + r − 1. The rewrite that introduces them (graph/passes/
+ * winograd-conv.ts) lives in the "ai.tessera" domain: these are not ONNX ops.
+ *
+ * Both transforms select one of α² (or m²) closed-form sums by an index
+ * (the tile position ξ·α+ν, or the output phase): a select evaluates every
+ * arm, so their schedules (schedule/winograd-schedule.ts) unroll that index,
+ * and the simplifier keeps the one arm each copy needs. The sums are built
+ * row transform first, so the unrolled copies share the row sums.
+ */
+import { type Expr, add, compare, constant, div, int, mul, rem, select, sub, tload } from "../../expr.js";
+import { type TeTensor, compute } from "../../tensor.js";
+import type { OpBuildContext, OpDefinition } from "../../op.js";
+import { shapeError, unsupported } from "../../builders.js";
+import { clampIndex, conjunction, optionalInput, outputName, requireInput, withinBounds } from "./common.js";
+
+/** The transform matrices of one F(m, r) variant. */
+export interface WinogradTransform {
+  /** Output tile size m. */
+  readonly tile: number;
+  /** Kernel size r. */
+  readonly kernel: number;
+  /** Input tile size α = m + r − 1. */
+  readonly alpha: number;
+  /** Aᵀ: m × α. */
+  readonly outputMatrix: readonly (readonly number[])[];
+  /** G: α × r. */
+  readonly kernelMatrix: readonly (readonly number[])[];
+  /** Bᵀ: α × α. */
+  readonly inputMatrix: readonly (readonly number[])[];
+}
+
+/** F(2×2, 3×3): interpolation points 0, 1, −1, ∞; every input and output coefficient is 0 or ±1. */
+export const WINOGRAD_F2_3: WinogradTransform = {
+  tile: 2,
+  kernel: 3,
+  alpha: 4,
+  outputMatrix: [
+    [1, 1, 1, 0],
+    [0, 1, -1, -1],
+  ],
+  kernelMatrix: [
+    [1, 0, 0],
+    [0.5, 0.5, 0.5],
+    [0.5, -0.5, 0.5],
+    [0, 0, 1],
+  ],
+  inputMatrix: [
+    [1, 0, -1, 0],
+    [0, 1, 1, 0],
+    [0, -1, 1, 0],
+    [0, 1, 0, -1],
+  ],
+};
+
+export function winogradTransform(tile: number, kernel: number): WinogradTransform | null {
+  return tile === WINOGRAD_F2_3.tile && kernel === WINOGRAD_F2_3.kernel ? WINOGRAD_F2_3 : null;
+}
+
+/** Σ_k coefficients[k] · terms(k) over the nonzero coefficients, as adds and subtracts where they are ±1. */
+function linearCombination(coefficients: readonly number[], term: (index: number) => Expr, dtype: "float32"): Expr {
+  let sum: Expr | null = null;
+  coefficients.forEach((coefficient, index) => {
+    if (coefficient === 0) return;
+    const value = term(index);
+    const magnitude = Math.abs(coefficient);
+    const scaled = magnitude === 1 ? value : mul(value, constant(magnitude, dtype));
+    if (sum === null) sum = coefficient > 0 ? scaled : sub(constant(0, dtype), scaled);
+    else sum = coefficient > 0 ? add(sum, scaled) : sub(sum, scaled);
+  });
+  return sum ?? constant(0, dtype);
+}
+
+/** select(index == 0, arms[0], select(index == 1, arms[1], … arms[last])). */
+function selectByIndex(index: Expr, arms: readonly Expr[]): Expr {
+  let result = arms[arms.length - 1]!;
+  for (let position = arms.length - 2; position >= 0; position--) {
+    result = select(compare("eq", index, int(position)), arms[position]!, result);
+  }
+  return result;
+}
+
+function transformOf(context: OpBuildContext): WinogradTransform {
+  const tile = context.attributes.int("tile");
+  const kernel = context.attributes.int("kernel");
+  const transform = winogradTransform(tile, kernel);
+  if (transform === null) throw unsupported(context.node, `Winograd F(${tile}, ${kernel})`);
+  return transform;
+}
+
+/** Number of output tiles along a dim of `size` outputs. */
+export function tileCount(size: number, tile: number): number {
+  return Math.ceil(size / tile);
+}
+
+/**
+ * WinogradInput(X) → V [α², N, TH, TW, C]. Attributes: tile, kernel, pads
+ * [top, left, bottom, right] (the convolution's); positions outside X read 0.
+ */
+function buildInput(context: OpBuildContext): TeTensor {
+  const transform = transformOf(context);
+  const x = requireInput(context, 0).tensor;
+  if (x.shape.length !== 4 || x.dtype !== "float32") {
+    throw shapeError(context.node, `X must be float32 [N, C, H, W], got ${x.dtype} [${x.shape.join(",")}]`);
+  }
+  const [batch, channels, height, width] = x.shape as [number, number, number, number];
+  const [top, left, bottom, right] = context.attributes.ints("pads", [0, 0, 0, 0]);
+  const outHeight = height + top! + bottom! - transform.kernel + 1;
+  const outWidth = width + left! + right! - transform.kernel + 1;
+  if (outHeight < 1 || outWidth < 1) throw shapeError(context.node, "the kernel does not fit the padded input");
+  const { tile, alpha, inputMatrix } = transform;
+  const rows = tileCount(outHeight, tile);
+  const columns = tileCount(outWidth, tile);
+  const shape = [alpha * alpha, batch, rows, columns, channels];
+  return compute(
+    outputName(context),
+    shape,
+    ([position, n, th, tw, c]) => {
+      const rowStart = sub(mul(th!, int(tile)), int(top!));
+      const columnStart = sub(mul(tw!, int(tile)), int(left!));
+      const element = (i: number, j: number): Expr =>
+        paddedElement(x, [n!, c!], add(rowStart, int(i)), add(columnStart, int(j)), height, width);
+      const rowSums = (i: number): Expr[] =>
+        inputMatrix.map((coefficients) => linearCombination(coefficients, (j) => element(i, j), "float32"));
+      const rowTransforms = Array.from({ length: alpha }, (_, i) => rowSums(i));
+      const arms = inputMatrix.flatMap((outer) =>
+        inputMatrix.map((_, nu) => linearCombination(outer, (i) => rowTransforms[i]![nu]!, "float32")),
+      );
+      return selectByIndex(position!, arms);
+    },
+    ["xy", "n", "th", "tw", "c"],
+  );
+}
+
+/** x[prefix…, row, column], or 0 outside the input (indices clamped so the load stays in bounds). */
+function paddedElement(
+  x: TeTensor,
+  prefix: readonly Expr[],
+  row: Expr,
+  column: Expr,
+  height: number,
+  width: number,
+): Expr {
+  const inBounds = conjunction([withinBounds(row, height), withinBounds(column, width)]);
+  const value = tload(x, [...prefix, clampIndex(row, height), clampIndex(column, width)]);
+  return inBounds === null ? value : select(inBounds, value, constant(0, x.dtype));
+}
+
+/**
+ * WinogradOutput(M [α², N·TH·TW, O], B?) → Y [N, O, H, W]. Attributes: tile,
+ * kernel, output_size [H, W].
+ */
+function buildOutput(context: OpBuildContext): TeTensor {
+  const transform = transformOf(context);
+  const products = requireInput(context, 0).tensor;
+  const bias = optionalInput(context, 1)?.tensor ?? null;
+  const [height, width] = context.attributes.ints("output_size") as [number, number];
+  const { tile, alpha, outputMatrix } = transform;
+  const rows = tileCount(height, tile);
+  const columns = tileCount(width, tile);
+  const [positions, tiles, channels] = products.shape as [number, number, number];
+  if (products.shape.length !== 3 || positions !== alpha * alpha || tiles % (rows * columns) !== 0) {
+    throw shapeError(context.node, `M [${products.shape.join(",")}] does not hold ${rows}×${columns} tiles`);
+  }
+  if (bias !== null && (bias.shape.length !== 1 || bias.shape[0] !== channels)) {
+    throw shapeError(context.node, `B must have shape [${channels}], got [${bias.shape.join(",")}]`);
+  }
+  const shape = [tiles / (rows * columns), channels, height, width];
+  return compute(
+    outputName(context),
+    shape,
+    ([n, o, h, w]) => {
+      const t = add(mul(add(mul(n!, int(rows)), div(h!, int(tile))), int(columns)), div(w!, int(tile)));
+      const product = (xi: number, nu: number): Expr => tload(products, [int(xi * alpha + nu), t, o!]);
+      const rowSums = (b: number): Expr[] =>
+        Array.from({ length: alpha }, (_, xi) =>
+          linearCombination(outputMatrix[b]!, (nu) => product(xi, nu), "float32"),
+        );
+      const columnTransforms = outputMatrix.map((_, b) => rowSums(b));
+      const arms = outputMatrix.flatMap((outer) =>
+        outputMatrix.map((_, b) => linearCombination(outer, (xi) => columnTransforms[b]![xi]!, "float32")),
+      );
+      const phase = add(mul(rem(h!, int(tile)), int(tile)), rem(w!, int(tile)));
+      const value = selectByIndex(phase, arms);
+      return bias === null ? value : add(value, tload(bias, [o!]));
+    },
+    ["n", "c", "h", "w"],
+  );
+}
+
+/** Never fused: its consumer is the MatMul's reshape, and its schedule is its own. */
+export const WinogradInput: OpDefinition = {
+  pattern: () => "opaque",
+  build: (context) => [buildInput(context)],
+};
+
+/** Anchors a group, so the convolution's activation and residual add fuse into it as they did into the Conv. */
+export const WinogradOutput: OpDefinition = {
+  pattern: () => "out-fusable",
+  build: (context) => [buildOutput(context)],
+};

@@ -1,0 +1,94 @@
+/**
+ * 3×3 stride-1 convolutions take the Winograd F(2×2, 3×3) path
+ * (graph/passes/winograd-conv.ts): input transform, batched MatMul against
+ * weights transformed at compile time, output transform with the conv's
+ * epilogue. Each variant is compiled through the public API and compared
+ * with onnxruntime-node at 1 and 2 threads: odd output sizes (partial
+ * tiles), no padding, asymmetric pads, batch 2, channels not a multiple of
+ * 8, and a residual Add + Relu epilogue.
+ */
+import assert from "node:assert/strict";
+import { test } from "node:test";
+import { expectMatchesOrt } from "../support/ort-oracle.js";
+import { encodeModel } from "../../src/onnx/encode-model.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+import { lowerModel } from "../../src/compiler/compile-model.js";
+
+interface Variant {
+  readonly name: string;
+  readonly input: readonly [number, number, number, number];
+  readonly outChannels: number;
+  readonly pads: readonly [number, number, number, number];
+  readonly residual?: boolean;
+}
+
+const VARIANTS: readonly Variant[] = [
+  { name: "16→16, 8×8, pad 1", input: [1, 16, 8, 8], outChannels: 16, pads: [1, 1, 1, 1] },
+  { name: "odd 7×9 output, 16→20", input: [1, 16, 7, 9], outChannels: 20, pads: [1, 1, 1, 1] },
+  { name: "no padding, 32→16, 9×6 input", input: [1, 32, 9, 6], outChannels: 16, pads: [0, 0, 0, 0] },
+  { name: "asymmetric pads, 16→24", input: [1, 16, 6, 7], outChannels: 24, pads: [0, 2, 2, 1] },
+  { name: "batch 2, 20→16, 5×5", input: [2, 20, 5, 5], outChannels: 16, pads: [1, 1, 1, 1] },
+  {
+    name: "residual add and relu, 16→16, 10×10",
+    input: [1, 16, 10, 10],
+    outChannels: 16,
+    pads: [1, 1, 1, 1],
+    residual: true,
+  },
+];
+
+function pseudoRandom(length: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function modelOf(variant: Variant, index: number): Uint8Array {
+  const weights = [variant.outChannels, variant.input[1], 3, 3];
+  const tail =
+    variant.residual === true
+      ? [
+          { opType: "Add", inputs: ["conv", "x"], outputs: ["sum"] },
+          { opType: "Relu", inputs: ["sum"], outputs: ["y"] },
+        ]
+      : [{ opType: "Relu", inputs: ["conv"], outputs: ["y"] }];
+  return encodeModel({
+    opset: 17,
+    inputs: [{ name: "x", dtype: "float32", shape: variant.input }],
+    outputs: [{ name: "y", dtype: "float32", shape: null }],
+    nodes: [
+      { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["conv"], attributes: { pads: variant.pads } },
+      ...tail,
+    ],
+    initializers: [
+      { name: "w", data: makeTensorData("float32", weights, pseudoRandom(size(weights), 11 + index)) },
+      {
+        name: "b",
+        data: makeTensorData("float32", [variant.outChannels], pseudoRandom(variant.outChannels, 97 + index)),
+      },
+    ],
+  });
+}
+
+for (const [index, variant] of VARIANTS.entries()) {
+  test(`Winograd conv ${variant.name}: the conv is rewritten`, () => {
+    const lowered = lowerModel({ bytes: modelOf(variant, index) });
+    const ops = lowered.graph.nodes.map((node) => node.opType);
+    assert.deepEqual(ops.slice(0, 4), ["WinogradInput", "Reshape", "MatMul", "WinogradOutput"]);
+    assert.ok(!ops.includes("Conv"));
+  });
+  for (const threads of [1, 2]) {
+    test(`Winograd conv ${variant.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
+      const data = pseudoRandom(size(variant.input), 5 + index);
+      await expectMatchesOrt(
+        modelOf(variant, index),
+        { x: { dtype: "float32", data, dims: variant.input } },
+        { threads },
+      );
+    });
+  }
+}
