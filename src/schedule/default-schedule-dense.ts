@@ -3,9 +3,10 @@
  * out-fusable): a register-tiled outer-product micro-kernel.
  */
 import type { Expr } from "../te/expr.js";
-import type { For } from "../loop/ir.js";
+import type { For, Stmt } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "./primitives.js";
+import { simplifyStmt } from "../loop/simplify.js";
 import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
 import { fuse, parallel, reorder, split, splitOverlap, unroll, vectorize } from "./primitives.js";
 import {
@@ -36,8 +37,46 @@ export function scheduleChannelColumns(nest: LoopNest, outputShape: readonly num
     const others = chain.filter((_, index) => index !== channel);
     builder.attempt(reorder([...others, chain[channel]!]));
   }
+  fusePixels(builder);
   scheduleOutFusable(builder, { panelsOutside: true });
   return builder.records;
+}
+
+/**
+ * Fuses the spatial loops ahead of the channel columns into one pixel loop
+ * when no index of the fused variable keeps a division (an unpadded
+ * stride-1 1×1 conv reads pixel h·W + w of each input plane, and the
+ * simplifier folds (p / W)·W + p % W back to p). The row blocks of the
+ * micro-kernel then run over all H·W pixels, so a width that 4 does not
+ * divide costs one overlapping block per image instead of one per output
+ * row (13×13: 43 blocks of 4 instead of 13 × 4).
+ */
+function fusePixels(builder: ScheduleBuilder): void {
+  const spatial = builder.outputChain().slice(0, -1);
+  if (builder.statements.length !== 1 || spatial.length < 2) return;
+  const records: ScheduleRecord[] = [];
+  let name = spatial[0]!.loopVar.name;
+  for (const loop of spatial.slice(1)) {
+    const fusedName = `${name}.${loop.loopVar.name}.fused`;
+    records.push(fuse(name, loop.loopVar.name, fusedName));
+    name = fusedName;
+  }
+  const fused = builder.preview(...records);
+  if (fused !== null && !dividesVariable(fused.body, name)) builder.attempt(...records);
+}
+
+/** Whether, once simplified, some int32 division or remainder in the body mentions loop `name`'s variable. */
+function dividesVariable(body: Stmt, name: string): boolean {
+  let found = false;
+  walkStmt(simplifyStmt(body, { keepLoops: true }), (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        const isDivision = part.kind === "binary" && (part.op === "div" || part.op === "rem");
+        if (isDivision && mentionsVar(part, (variable) => variable.name === name)) found = true;
+      });
+    }
+  });
+  return found;
 }
 
 /** Output rows per micro-kernel block (each row × two column vectors = 2 accumulators). */

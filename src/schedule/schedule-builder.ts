@@ -21,13 +21,19 @@ export class ScheduleBuilder {
   constructor(public nest: LoopNest) {}
 
   attempt(...group: ScheduleRecord[]): boolean {
+    const result = this.preview(...group);
+    if (result === null) return false;
+    this.nest = result;
+    this.records.push(...group);
+    return true;
+  }
+
+  /** The nest the group would give, without keeping it; null when the nest rejects the group. */
+  preview(...group: ScheduleRecord[]): LoopNest | null {
     try {
-      const result = group.reduce(applyRecord, this.nest);
-      this.nest = result;
-      this.records.push(...group);
-      return true;
+      return group.reduce(applyRecord, this.nest);
     } catch (error) {
-      if (error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE") return false;
+      if (error instanceof TesseraError && error.code === "E_INVALID_SCHEDULE") return null;
       throw error;
     }
   }

@@ -1,0 +1,109 @@
+/**
+ * Packed 1×1 convolutions whose spatial loops fuse into one pixel loop
+ * (unpadded, stride 1: the fused index folds back to h·W + w), so the row
+ * blocks of the micro-kernel run over all H·W pixels. Convolutions whose
+ * fused index would keep a division (stride 2, padding) keep their loops.
+ * Each case checks the loop printout and the numbers against
+ * onnxruntime-node at 1 and 2 threads.
+ */
+import { expectMatchesOrt } from "../support/ort-oracle.js";
+import { test } from "node:test";
+import assert from "node:assert/strict";
+import { inspectModel } from "../../src/compiler/compile-model.js";
+import { encodeModel } from "../../src/onnx/encode-model.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+
+interface Case {
+  readonly name: string;
+  readonly input: readonly number[];
+  readonly weights: readonly number[];
+  readonly attributes: Readonly<Record<string, readonly number[]>>;
+  /**
+   * Tasks: weight panels × pixel blocks (fused while there are few panels),
+   * or null when the spatial loops must stay apart.
+   */
+  readonly tasks: number | null;
+}
+
+const CASES: readonly Case[] = [
+  // 13×13 = 169 pixels: 42 full blocks of 4 and one overlapping block (not 13 rows × 4 blocks), × 5 panels.
+  {
+    name: "1x1, 13x13",
+    input: [1, 24, 13, 13],
+    weights: [40, 24, 1, 1],
+    attributes: {},
+    tasks: 5 * 43,
+  },
+  // 14×14 = 196 pixels: 49 blocks of 4, no tail, × 3 column steps of 4 channels.
+  {
+    name: "1x1, 14x14, Co % 8 = 4",
+    input: [1, 16, 14, 14],
+    weights: [12, 16, 1, 1],
+    attributes: {},
+    tasks: 3 * 49,
+  },
+  {
+    name: "1x1 stride 2",
+    input: [1, 8, 14, 14],
+    weights: [16, 8, 1, 1],
+    attributes: { strides: [2, 2] },
+    tasks: null,
+  },
+  {
+    name: "1x1 padded",
+    input: [1, 8, 9, 9],
+    weights: [16, 8, 1, 1],
+    attributes: { pads: [1, 1, 1, 1] },
+    tasks: null,
+  },
+];
+
+function pseudoRandom(length: number, seed: number): Float32Array {
+  let state = seed >>> 0;
+  return Float32Array.from({ length }, () => {
+    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
+    return state / 2 ** 32 - 0.5;
+  });
+}
+
+const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
+
+function modelOf(item: Case, seed: number): Uint8Array {
+  const channels = item.weights[0]!;
+  return encodeModel({
+    opset: 17,
+    inputs: [{ name: "x", dtype: "float32", shape: item.input }],
+    outputs: [{ name: "y", dtype: "float32", shape: null }],
+    nodes: [
+      { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["t"], attributes: item.attributes },
+      { opType: "Relu", inputs: ["t"], outputs: ["y"], attributes: {} },
+    ],
+    initializers: [
+      { name: "w", data: makeTensorData("float32", item.weights, pseudoRandom(size(item.weights), seed)) },
+      { name: "b", data: makeTensorData("float32", [channels], pseudoRandom(channels, seed + 1)) },
+    ],
+  });
+}
+
+for (const [index, item] of CASES.entries()) {
+  const expectation = item.tasks === null ? "keeps its spatial loops" : "runs one pixel loop";
+  test(`pixel loop: ${item.name} ${expectation}`, () => {
+    const text = inspectModel({ bytes: modelOf(item, 21 + index) }, "loop", {});
+    if (item.tasks === null) {
+      assert.doesNotMatch(text, /i2\.i3\.fused/, text);
+      return;
+    }
+    assert.match(text, new RegExp(`tasks=${item.tasks}\\b`), text);
+    assert.match(text, /i2\.i3\.fused/, text);
+    // The fused pixel index folds back: no division by the width survives.
+    const width = item.input[3]!;
+    assert.doesNotMatch(text, new RegExp(`[/%] ${width}\\b`), text);
+  });
+  for (const threads of [1, 2]) {
+    test(`pixel loop: ${item.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
+      const bytes = modelOf(item, 21 + index);
+      const data = pseudoRandom(size(item.input), 7 + index);
+      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: item.input } }, { threads });
+    });
+  }
+}
