@@ -40,6 +40,8 @@ export interface CompileOptions {
   readonly threads?: boolean;
   /** Rewrite 3×3 stride-1 convolutions into Winograd form (graph/passes/winograd-conv.ts); default true. */
   readonly winograd?: boolean;
+  /** Layout of the convolution chain (graph/passes/convert-layout.ts); default NHWC. */
+  readonly layout?: "NCHW" | "NHWC";
   /** Print the graph after this graph pass (see GRAPH_PASS_NAMES). */
   readonly dumpAfter?: string;
   readonly log?: (text: string) => void;
@@ -80,6 +82,7 @@ export function lowerModel(source: ModelSource, options: CompileOptions = {}): L
     dumpAfter: options.dumpAfter,
     log: options.log,
     winograd: options.winograd,
+    layout: options.layout,
   });
   const steps = lowerGroups(fused);
   return { imported, graph, fused, steps };

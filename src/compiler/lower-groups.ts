@@ -18,10 +18,12 @@ import { scheduleChannelColumns, scheduleOutFusable } from "../schedule/default-
 import { ScheduleBuilder, computeStagesAt } from "../schedule/schedule-builder.js";
 import { convPacksWeights } from "../te/ops/nn/conv.js";
 import { TESSERA_DOMAIN } from "../te/ops/registry.js";
+import { DATA_LAYOUT } from "../te/ops/nn/channels-last.js";
 import { Attributes } from "../graph/attributes.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "../schedule/primitives.js";
 import { scheduleWinogradInput, scheduleWinogradOutput } from "../schedule/winograd-schedule.js";
+import { scheduleChannelsLastConv } from "../schedule/channels-last-schedule.js";
 import { sizeOf } from "../support/tensor-data.js";
 import type { TeTensor } from "../te/tensor.js";
 import { buildGroupTe } from "./build-group-te.js";
@@ -71,15 +73,19 @@ function scheduleOf(group: FusedGroup, nest: LoopNest): ScheduleRecord[] {
   if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradInput") {
     return scheduleWinogradInput(nest, outputShape);
   }
+  const attributes = new Attributes(anchor);
+  const channelsLast = anchor.domain === TESSERA_DOMAIN && attributes.string(DATA_LAYOUT, "NCHW") === "NHWC";
   if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradOutput") {
-    return scheduleWinogradOutput(nest, outputShape, new Attributes(anchor).int("tile"));
+    return scheduleWinogradOutput(nest, outputShape, attributes.int("tile"), channelsLast);
   }
-  if (weightsOutweighRows(anchor)) {
+  // A channels-last conv already has its output channels innermost: the columns of the micro-kernel.
+  if (weightsOutweighRows(anchor) || (channelsLast && convPacksWeights(anchor))) {
     const builder = new ScheduleBuilder(nest);
     computeStagesAt(builder);
     scheduleOutFusable(builder, { panelsOutside: true });
     return builder.records;
   }
+  if (channelsLast && anchor.opType === "Conv") return scheduleChannelsLastConv(nest, outputShape);
   return convPacksWeights(anchor)
     ? scheduleChannelColumns(nest, anchor.outputs[0]!.shape as number[])
     : defaultSchedule(nest, group.pattern);

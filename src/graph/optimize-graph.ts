@@ -13,6 +13,7 @@ import { foldBatchNorm } from "./passes/fold-batch-norm.js";
 import { foldConstants } from "./passes/fold-constants.js";
 import { fuseLayerNorm } from "./passes/fuse-layer-norm.js";
 import { winogradConv } from "./passes/winograd-conv.js";
+import { convertLayout } from "./passes/convert-layout.js";
 import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
 import { fuseOperators } from "./passes/fuse-operators.js";
 import { type IdSource, defaultIds } from "./builder.js";
@@ -29,12 +30,15 @@ export interface OptimizeGraphOptions {
   readonly ids?: IdSource;
   /** Rewrite qualifying 3×3 convolutions into Winograd form (default true). */
   readonly winograd?: boolean;
+  /** Layout of the convolution chain (default NHWC, see convert-layout.ts). */
+  readonly layout?: "NCHW" | "NHWC";
 }
 
 export interface GraphPassOptions {
   readonly bindings?: ReadonlyMap<string, number>;
   readonly ids: IdSource;
   readonly winograd: boolean;
+  readonly layout: "NCHW" | "NHWC";
 }
 
 export interface GraphPass {
@@ -49,6 +53,10 @@ export const GRAPH_PASSES: readonly GraphPass[] = [
   { name: "fold-constants", run: (graph, options) => foldConstants(graph, options.ids) },
   { name: "fuse-layer-norm", run: (graph, options) => fuseLayerNorm(graph, options.ids) },
   { name: "winograd-conv", run: (graph, options) => (options.winograd ? winogradConv(graph, options.ids) : graph) },
+  {
+    name: "convert-layout",
+    run: (graph, options) => (options.layout === "NHWC" ? convertLayout(graph, options.ids) : graph),
+  },
   { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
   { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
 ];
@@ -67,10 +75,11 @@ export function optimizeGraph(input: Graph, options: OptimizeGraphOptions = {}):
   const log = options.log ?? ((text: string) => console.error(text));
   let graph = input;
   for (const pass of GRAPH_PASSES) {
-    const passOptions = {
+    const passOptions: GraphPassOptions = {
       bindings: options.bindings,
       ids: options.ids ?? defaultIds,
       winograd: options.winograd ?? true,
+      layout: options.layout ?? "NHWC",
     };
     graph = pass.run(graph, passOptions);
     if (pass.name === dumpAfter) log(`// after ${pass.name}\n${printGraph(graph)}`);

@@ -23,6 +23,8 @@ export interface CacheableOptions {
   readonly bindings: Readonly<Record<string, number>>;
   readonly relaxedSimd: boolean;
   readonly threads: boolean;
+  readonly winograd: boolean;
+  readonly layout: "NCHW" | "NHWC";
 }
 
 type Compile = (source: ModelSource) => Promise<ArtifactContents>;
@@ -64,7 +66,14 @@ export async function cacheKey(modelBytes: Uint8Array, options: CacheableOptions
   const bindings = Object.keys(options.bindings)
     .sort()
     .map((name) => [name, options.bindings[name]]);
-  const header = JSON.stringify([TESSERA_VERSION, bindings, options.relaxedSimd, options.threads]);
+  const header = JSON.stringify([
+    TESSERA_VERSION,
+    bindings,
+    options.relaxedSimd,
+    options.threads,
+    options.winograd,
+    options.layout,
+  ]);
   const headerBytes = new TextEncoder().encode(header);
   const keyed = new Uint8Array(headerBytes.length + 1 + modelBytes.length);
   keyed.set(headerBytes);

@@ -36,6 +36,10 @@ export interface SessionOptions {
   readonly threads?: number;
   /** Compile with relaxed-SIMD FMA; defaults to whether the engine supports it. Ignored for artifacts. */
   readonly relaxedSimd?: boolean;
+  /** Rewrite 3×3 stride-1 convolutions into Winograd form (default true). Ignored for artifacts. */
+  readonly winograd?: boolean;
+  /** Layout of the convolution chain (default NHWC). Ignored for artifacts. */
+  readonly layout?: "NCHW" | "NHWC";
   /** Values of symbolic input dims (e.g. { batch: 1 }). Ignored for artifacts. */
   readonly bindings?: Record<string, number>;
   /**
@@ -281,6 +285,8 @@ function compileOptionsOf(options: SessionOptions, threads: boolean): CacheableO
     bindings: options.bindings ?? {},
     relaxedSimd: options.relaxedSimd ?? detectEngineFeatures().relaxedSimd,
     threads,
+    winograd: options.winograd ?? true,
+    layout: options.layout ?? "NHWC",
   };
 }
 

@@ -10,6 +10,7 @@
  *
  * Input, dims [xy, n, th, tw, c]:  n·th (task) · tw · c/4 · [xy unrolled] · c₄ (vector)
  * Output, dims [n, o, h, w]:       n·h/m (task) · w/m · o/4 · [h mod m, w mod m unrolled] · o₄ (vector)
+ *   (or [n, h, w, o] in channels-last layout: the same loop order, so the stores become contiguous)
  */
 import type { LoopNest } from "../loop/nest.js";
 import { type ScheduleRecord, fuse, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
@@ -27,10 +28,16 @@ export function scheduleWinogradInput(nest: LoopNest, outputShape: readonly numb
   return builder.records;
 }
 
-export function scheduleWinogradOutput(nest: LoopNest, outputShape: readonly number[], tile: number): ScheduleRecord[] {
+export function scheduleWinogradOutput(
+  nest: LoopNest,
+  outputShape: readonly number[],
+  tile: number,
+  channelsLast: boolean,
+): ScheduleRecord[] {
   const builder = new ScheduleBuilder(nest);
   computeStagesAt(builder);
-  const [batch, channel, height, width] = dimLoops(builder, outputShape);
+  const loops = dimLoops(builder, outputShape);
+  const [batch, channel, height, width] = channelsLast ? [loops[0]!, loops[3]!, loops[1]!, loops[2]!] : loops;
   if (channel === null || !builder.attempt(split(channel, LANES))) return builder.records;
   const outer = present(batch);
   const phases: string[] = [];

@@ -73,3 +73,21 @@ export function withBody(tensor: TeTensor, body: Expr): TeTensor {
   assert(body.dtype === tensor.dtype, `withBody changes the dtype of ${tensor.name}`);
   return { ...tensor, id: nextTensorId++, body };
 }
+
+/**
+ * The same compute with its dims in another order: dim d of the result is
+ * dim perm[d] of `tensor`. The body is shared (it names axis variables,
+ * which move with their dims), so a reduction stays at the top of its body
+ * and lowers as one kernel; a permuting consumer would make it a stage.
+ */
+export function withAxisOrder(tensor: TeTensor, perm: readonly number[], name = tensor.name): TeTensor {
+  assert(tensor.kind === "compute", `withAxisOrder on placeholder ${tensor.name}`);
+  assert(perm.length === tensor.shape.length && new Set(perm).size === perm.length, "perm is not a permutation");
+  return {
+    ...tensor,
+    id: nextTensorId++,
+    name,
+    shape: perm.map((dim) => tensor.shape[dim]!),
+    axes: perm.map((dim) => tensor.axes[dim]!),
+  };
+}

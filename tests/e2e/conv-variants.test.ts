@@ -51,6 +51,18 @@ const VARIANTS: readonly Variant[] = [
     weights: [8, 3, 7, 7],
     attributes: { strides: [2, 2], pads: [3, 3, 3, 3] },
   },
+  {
+    name: "depthwise stride 2, odd size",
+    input: [1, 12, 13, 13],
+    weights: [12, 1, 3, 3],
+    attributes: { group: 12, strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "depthwise, 6 channels",
+    input: [1, 6, 9, 9],
+    weights: [6, 1, 3, 3],
+    attributes: { group: 6, pads: [1, 1, 1, 1] },
+  },
   { name: "1-D", input: [1, 6, 20], weights: [10, 6, 5], attributes: { pads: [2, 2] } },
   { name: "3-D", input: [1, 2, 5, 6, 7], weights: [9, 2, 3, 3, 3], attributes: { pads: [1, 1, 1, 1, 1, 1] } },
 ];
@@ -66,8 +78,13 @@ function pseudoRandom(length: number, seed: number): Float32Array {
 const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 for (const [index, variant] of VARIANTS.entries()) {
-  for (const threads of [1, 2]) {
-    test(`Conv ${variant.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
+  for (const [threads, layout] of [
+    [1, "NHWC"],
+    [2, "NHWC"],
+    [1, "NCHW"],
+    [2, "NCHW"],
+  ] as const) {
+    test(`Conv ${variant.name} matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
       const channels = variant.weights[0]!;
       const bytes = encodeModel({
         opset: 17,
@@ -86,7 +103,7 @@ for (const [index, variant] of VARIANTS.entries()) {
         ],
       });
       const data = pseudoRandom(size(variant.input), 5 + index);
-      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: variant.input } }, { threads });
+      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: variant.input } }, { threads, layout });
     });
   }
 }

@@ -53,7 +53,16 @@ test("optimizeGraph runs the pipeline: BN folded, copies gone, conv epilogues fu
   verifyGraph(graph, { requireShapes: true });
   assert.deepEqual(
     graph.nodes.map((node) => `${node.opType}:${node.name}`),
-    ["Conv:conv1", "Relu:relu1", "Conv:conv2", "Add:residual", "Relu:relu2"],
+    [
+      "Transpose:x_nhwc_transpose",
+      "Conv:conv1",
+      "Relu:relu1",
+      "Conv:conv2",
+      "Add:residual",
+      "Relu:relu2",
+      "Transpose:y_transpose",
+    ],
+    "the conv chain runs channels-last, with transposes only at the graph's edges",
   );
   assert.deepEqual(
     graph.outputs.map((value) => [value.name, value.shape]),
@@ -61,7 +70,7 @@ test("optimizeGraph runs the pipeline: BN folded, copies gone, conv epilogues fu
   );
   assert.deepEqual(
     fused.groups.map((group) => group.name),
-    ["fused_conv_relu_0", "fused_conv_add_relu_1"],
+    ["fused_transpose_0", "fused_conv_relu_1", "fused_conv_add_relu_2", "fused_transpose_3"],
   );
   assert.equal(dumps.length, 1);
   assert.match(dumps[0]!, /^\/\/ after fold-batch-norm\ngraph test/);
@@ -76,6 +85,7 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     "fold-constants",
     "fuse-layer-norm",
     "winograd-conv",
+    "convert-layout",
     "eliminate-dead-nodes",
     "verify-graph",
     "fuse-operators",

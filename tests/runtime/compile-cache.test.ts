@@ -10,7 +10,7 @@ import type { ModelSource } from "../../src/runtime/model-source.js";
 import { tinyCompiledModel } from "./fixture.js";
 
 const platform = createNodePlatform();
-const options = { bindings: { batch: 1 }, relaxedSimd: false, threads: false };
+const options = { bindings: { batch: 1 }, relaxedSimd: false, threads: false, winograd: true, layout: "NHWC" } as const;
 
 describe("compileWithCache", () => {
   it("compiles once, then loads the entry until the model's external data changes", async () => {
@@ -56,5 +56,7 @@ describe("compileWithCache", () => {
     assert.notEqual(await cacheKey(bytes, { ...options, bindings: { batch: 2 } }), base);
     assert.notEqual(await cacheKey(bytes, { ...options, relaxedSimd: true }), base);
     assert.notEqual(await cacheKey(bytes, { ...options, threads: true }), base);
+    assert.notEqual(await cacheKey(bytes, { ...options, winograd: false }), base);
+    assert.notEqual(await cacheKey(bytes, { ...options, layout: "NCHW" }), base);
   });
 });

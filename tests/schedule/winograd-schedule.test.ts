@@ -24,8 +24,8 @@ function convModel(height: number, width: number, pads: readonly number[]): Uint
   });
 }
 
-function kernelText(bytes: Uint8Array, anchor: string): string {
-  const steps = lowerModel({ bytes }).steps.filter((step) => step.group.anchor.opType === anchor);
+function kernelText(bytes: Uint8Array, anchor: string, layout: "NCHW" | "NHWC" = "NCHW"): string {
+  const steps = lowerModel({ bytes }, { layout }).steps.filter((step) => step.group.anchor.opType === anchor);
   assert.equal(steps.length, 1, `one ${anchor} kernel`);
   return printKernel(steps[0]!.kernel);
 }
@@ -48,4 +48,16 @@ test("the input transform keeps selects only for padding, none on the tile posit
   const text = kernelText(convModel(8, 8, [0, 0, 0, 0]), "WinogradInput");
   assert.ok(!text.includes("select("), text);
   assert.equal(text.match(/Conv_0_winograd_input\[ramp\(/g)?.length, 16, "one vector store per tile position");
+});
+
+test("channels-last, the output transform's channel vectors are contiguous stores", () => {
+  const text = kernelText(convModel(8, 8, [1, 1, 1, 1]), "WinogradOutput", "NHWC");
+  assert.ok(!text.includes("select("), text);
+  assert.equal(text.match(/^\s*y_nhwc\[ramp\([^)]*, 1, 4\)\]/gm)?.length, 4, text);
+});
+
+test("channels-last, the input transform loads contiguous channel vectors", () => {
+  const text = kernelText(convModel(8, 8, [0, 0, 0, 0]), "WinogradInput", "NHWC");
+  assert.ok(text.includes("x_nhwc[ramp("), text);
+  assert.ok(!/x_nhwc\[ramp\([^)]*, (?!1, )\d+, 4\)\]/.test(text), "no strided gathers");
 });

@@ -17,10 +17,16 @@ export interface OracleFeed {
 export async function expectMatchesOrt(
   bytes: Uint8Array,
   feeds: Readonly<Record<string, OracleFeed>>,
-  options: { readonly threads: number; readonly outputs?: readonly string[] },
+  options: {
+    readonly threads: number;
+    readonly outputs?: readonly string[];
+    readonly layout?: "NCHW" | "NHWC";
+    readonly winograd?: boolean;
+  },
 ): Promise<void> {
   const oracle = await ort.InferenceSession.create(bytes);
-  const session = await InferenceSession.create(bytes, { threads: options.threads });
+  const { threads, layout, winograd } = options;
+  const session = await InferenceSession.create(bytes, { threads, layout, winograd });
   try {
     const entries = Object.entries(feeds);
     const expected = await oracle.run(

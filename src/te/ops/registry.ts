@@ -6,6 +6,7 @@ import type { OpDefinition } from "../op.js";
 import { MATH_OPS } from "./math/index.js";
 import { NN_OPS } from "./nn/index.js";
 import { WinogradInput, WinogradOutput } from "./nn/winograd.js";
+import { withDataLayout } from "./nn/channels-last.js";
 
 const REGISTRY: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
   ...Object.entries(MATH_OPS),
@@ -23,9 +24,20 @@ export function findOpDefinition(opType: string): OpDefinition | undefined {
  */
 export const TESSERA_DOMAIN = "ai.tessera";
 
+const BOTH = { input: true, output: true } as const;
+
+/**
+ * Tessera's ops, each with a data_layout attribute (te/ops/nn/channels-last.ts):
+ * the Winograd transforms, and the channels-last forms of the layout-carrying
+ * ONNX ops that graph/passes/convert-layout.ts moves into this domain.
+ */
 const TESSERA_OPS: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
-  ["WinogradInput", WinogradInput],
-  ["WinogradOutput", WinogradOutput],
+  ["WinogradInput", withDataLayout(WinogradInput, { input: true, output: false })],
+  ["WinogradOutput", withDataLayout(WinogradOutput, { input: false, output: true })],
+  ...["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"].map((opType): [string, OpDefinition] => [
+    opType,
+    withDataLayout(REGISTRY.get(opType)!, BOTH),
+  ]),
 ]);
 
 /** The definition of an op of Tessera's own domain, or undefined. */

@@ -21,6 +21,7 @@ import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError } from "../../builders.js";
 import { outputName, optionalInput, requireInput, zeroOf } from "./common.js";
+import { layoutOf } from "./channels-last.js";
 import {
   type WindowGeometry,
   paddedLoad,
@@ -106,11 +107,37 @@ function packChannels(w: TeTensor): TeTensor {
   );
 }
 
+/**
+ * Whether a conv is depthwise (one input and one output channel per group)
+ * with constant weights in channels-last layout: its weights are read
+ * through a copy laid out [k…][M], so the vector of neighbouring channels'
+ * taps, which the channels-last kernel multiplies with a contiguous input
+ * vector, is contiguous too.
+ */
+function packsDepthwise(context: OpBuildContext, w: TeTensor, group: number): boolean {
+  const input = requireInput(context, 1);
+  return layoutOf(context) === "NHWC" && input.constant !== null && w.shape[1] === 1 && w.shape[0] === group;
+}
+
+/** W [M, 1, k…] as [k…, M]. */
+function packDepthwise(w: TeTensor): TeTensor {
+  const [channels, , ...kernel] = w.shape as [number, number, ...number[]];
+  return compute(
+    `${w.name}_taps`,
+    [...kernel, channels],
+    (indices) => tload(w, [indices[indices.length - 1]!, int(0), ...indices.slice(0, -1)]),
+    [...spatialNames(kernel.length, "r"), "m"],
+    { materialize: true },
+  );
+}
+
 interface ConvOperands {
   readonly x: TeTensor;
   readonly w: TeTensor;
   /** W re-laid in channel panels (see packChannels), or null to read W itself. */
   readonly packed: TeTensor | null;
+  /** Depthwise W re-laid [k…][M] (see packDepthwise), or null. */
+  readonly taps: TeTensor | null;
   readonly bias: TeTensor | null;
   readonly group: number;
   readonly geometry: WindowGeometry;
@@ -124,14 +151,15 @@ function buildConv(context: OpBuildContext): TeTensor {
   const kernel = kernelShapeOf(context, w);
   const geometry = windowGeometry(context, x.shape.slice(2), kernel);
   const packed = convPacksWeights(context.node) && requireInput(context, 1).constant !== null ? packChannels(w) : null;
-  const operands: ConvOperands = { x, w, packed, bias: biasOf(context, w.shape[0]!), group, geometry };
+  const taps = packed === null && packsDepthwise(context, w, group) ? packDepthwise(w) : null;
+  const operands: ConvOperands = { x, w, packed, taps, bias: biasOf(context, w.shape[0]!), group, geometry };
   const shape = [x.shape[0]!, w.shape[0]!, ...geometry.output];
   const axisNames = ["n", "c", ...spatialNames(kernel.length, "o")];
   return compute(outputName(context), shape, (indices) => convBody(operands, indices), axisNames);
 }
 
 function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
-  const { x, w, packed, bias, group, geometry } = operands;
+  const { x, w, packed, taps, bias, group, geometry } = operands;
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const perGroupIn = w.shape[1]!;
   const perGroupOut = w.shape[0]! / group;
@@ -144,9 +172,11 @@ function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
   const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, window[dim]!));
   const input = paddedLoad(x, [batch, inputChannel], positions, geometry, zeroOf(x.dtype));
   const weight =
-    packed === null
-      ? tload(w, [channel, reducedChannel, ...window])
-      : tload(packed, [div(channel, int(CHANNEL_PANEL)), reducedChannel, ...window, rem(channel, int(CHANNEL_PANEL))]);
+    packed !== null
+      ? tload(packed, [div(channel, int(CHANNEL_PANEL)), reducedChannel, ...window, rem(channel, int(CHANNEL_PANEL))])
+      : taps !== null
+        ? tload(taps, [...window, channel])
+        : tload(w, [channel, reducedChannel, ...window]);
   const sum = reduceOver("sum", reduction.axes, mul(input, weight));
   return bias === null ? sum : add(sum, tload(bias, [channel]));
 }

@@ -4,7 +4,8 @@
  * the reduction (−∞ for max, 0 for sums) through a clamped, selected load.
  */
 import { type Expr, add, binary, cast, constant, div, int, mul, sub, tload, unary } from "../../expr.js";
-import { type TeTensor, compute } from "../../tensor.js";
+import { type TeTensor, compute, withAxisOrder } from "../../tensor.js";
+import { layoutOf, permutedView, toChannelsFirst, toChannelsLast } from "./channels-last.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError, unsupported } from "../../builders.js";
 import { hasOutput, lowestOf, maxExpr, minExpr, outputName, requireInput, zeroOf } from "./common.js";
@@ -132,6 +133,11 @@ function separablePool(
     const position = windowPosition(geometry, 0, outRow, reduction.indices[0]!);
     return reduceOver(op, reduction.axes, paddedLoad(x, [batch, channel], [position, column], rowsGeometry, padValue));
   });
+  // Channels-last: the stage's dims follow the output's order, so compute_at nests it in the output's loops.
+  const stage =
+    layoutOf(context) === "NHWC"
+      ? permutedView(withAxisOrder(rows, toChannelsLast(4)), toChannelsFirst(4), `${rows.name}_nchw`)
+      : rows;
   const columnsGeometry = withoutWindowAlong(geometry, 0, geometry.output[0]!);
   const shape = [batches, channels, ...geometry.output];
   return compute(
@@ -141,7 +147,7 @@ function separablePool(
       const [batch, channel, outRow, outColumn] = indices as [Expr, Expr, Expr, Expr];
       const reduction = reductionAxes(["r1"], [geometry.kernel[1]!]);
       const position = windowPosition(geometry, 1, outColumn, reduction.indices[0]!);
-      const element = paddedLoad(rows, [batch, channel], [outRow, position], columnsGeometry, padValue);
+      const element = paddedLoad(stage, [batch, channel], [outRow, position], columnsGeometry, padValue);
       const reduced = reduceOver(op, reduction.axes, element);
       if (kind === "max") return reduced;
       const includePad = context.attributes.int("count_include_pad", 0) !== 0;

@@ -1,0 +1,224 @@
+/**
+ * Moves the convolution chain to channels-last (NHWC) layout, the way TVM's
+ * ConvertLayout does: convolutions and the Winograd transforms always
+ * convert; pools, elementwise/broadcast ops and Concat convert when an input
+ * already is NHWC; every other op reads NCHW. Transposes go only where a
+ * value crosses between the two: in practice the image entering the first
+ * conv and the pooled features leaving the last, at the graph's edges.
+ *
+ * Why: with the channel innermost, the channel vectors that depthwise
+ * convs, pools, the Winograd transforms and conv epilogues load and store
+ * are contiguous, where NCHW has them a plane apart (lane-by-lane gathers).
+ *
+ * Requires: shapes inferred and constants folded.
+ * Ensures: the graph computes the same outputs, bit for bit (only index
+ * order changes); every graph output keeps its Value and NCHW shape;
+ * converted nodes live in the "ai.tessera" domain with data_layout NHWC
+ * (te/ops/nn/channels-last.ts), or are elementwise/Concat nodes whose
+ * operands were permuted (constants re-laid here, at compile time).
+ */
+import { type IdSource, defaultIds, makeConstantValue, makeNode, makeValue } from "../builder.js";
+import type { AttributeValue, Graph, Node, Value } from "../ir.js";
+import { isStaticShape } from "../ir.js";
+import { makePlaceholderContext, opDefinitionOf } from "../fold-node.js";
+import { type TensorData, makeTensorData } from "../../support/tensor-data.js";
+import { allocateTypedArray } from "../../support/dtype.js";
+import { TESSERA_DOMAIN } from "../../te/ops/registry.js";
+import { DATA_LAYOUT, toChannelsFirst, toChannelsLast } from "../../te/ops/nn/channels-last.js";
+
+const RANK = 4;
+/** Ops that always convert (they seed the NHWC region), by domain. */
+const SEEDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
+  ["", new Set(["Conv"])],
+  [TESSERA_DOMAIN, new Set(["WinogradInput", "WinogradOutput"])],
+]);
+const POOLS: ReadonlySet<string> = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
+const LAYOUT_ATTRIBUTE: AttributeValue = { kind: "string", value: "NHWC" };
+
+export function convertLayout(graph: Graph, ids: IdSource = defaultIds): Graph {
+  const converter = new LayoutConverter(ids);
+  for (const node of graph.nodes) converter.visit(node);
+  const outputs = graph.outputs.map((value) => converter.channelsFirst(value));
+  if (converter.converted === 0) return graph;
+  return { ...graph, nodes: converter.nodes, outputs };
+}
+
+class LayoutConverter {
+  readonly nodes: Node[] = [];
+  converted = 0;
+  /** Original value → its NHWC form (the output of a converted node, or a transpose of the NCHW value). */
+  private readonly lastForms = new Map<Value, Value>();
+  /** Original values produced by converted nodes (in NHWC). */
+  private readonly producedLast = new Set<Value>();
+  /** Those of them that have no NCHW form yet. */
+  private readonly lastOnly = new Set<Value>();
+
+  constructor(private readonly ids: IdSource) {}
+
+  visit(node: Node): void {
+    if (this.qualifies(node)) this.convert(node);
+    else
+      this.nodes.push({
+        ...node,
+        inputs: node.inputs.map((input) => (input === null ? null : this.channelsFirst(input))),
+      });
+  }
+
+  /** The value in NCHW: itself, or (made once) a transpose of its NHWC form that writes the original Value. */
+  channelsFirst(value: Value): Value {
+    if (!this.lastOnly.has(value)) return value;
+    this.lastOnly.delete(value);
+    this.nodes.push(this.transpose(this.lastForms.get(value)!, toChannelsFirst(RANK), value));
+    return value;
+  }
+
+  /** The value in NHWC: a converted node's output, or (made once) a transpose of the NCHW value. */
+  private channelsLast(value: Value): Value {
+    let form = this.lastForms.get(value);
+    if (form === undefined) {
+      form = this.permutedValue(value);
+      this.nodes.push(this.transpose(value, toChannelsLast(RANK), form));
+      this.lastForms.set(value, form);
+    }
+    return form;
+  }
+
+  private qualifies(node: Node): boolean {
+    const activation = node.inputs[0];
+    if (activation === null || activation === undefined || node.outputs.length !== 1) return false;
+    const output = node.outputs[0]!;
+    if (node.domain === TESSERA_DOMAIN && node.opType === "WinogradInput") return isRank4(activation);
+    if (!isRank4(output)) return false;
+    if (SEEDS.get(node.domain)?.has(node.opType) === true) return node.opType !== "Conv" || isRank4(activation);
+    const anyLast = node.inputs.some((input) => input !== null && this.producedLast.has(input));
+    if (!anyLast || node.domain !== "") return false;
+    if (POOLS.has(node.opType)) return isRank4(activation);
+    if (node.opType === "Concat") return node.inputs.every((input) => input === null || isRank4(input));
+    return this.isLayoutFreeElementwise(node);
+  }
+
+  /** Elementwise/broadcast ops without an axis, whose operands are rank-4 activations, constants, or all-ones shapes. */
+  private isLayoutFreeElementwise(node: Node): boolean {
+    if (node.attributes.has("axis")) return false;
+    const pattern = opDefinitionOf(node).pattern(makePlaceholderContext(node));
+    if (pattern !== "elementwise" && pattern !== "broadcast") return false;
+    return node.inputs.every((input) => {
+      if (input === null || input.constant !== undefined || isRank4(input)) return true;
+      return isStaticShape(input.shape) && input.shape.every((dim) => dim === 1);
+    });
+  }
+
+  private convert(node: Node): void {
+    this.converted++;
+    const carriesLayout = SEEDS.get(node.domain)?.has(node.opType) === true || POOLS.has(node.opType);
+    const inputs = node.inputs.map((input, index) => {
+      if (input === null) return null;
+      if (carriesLayout) {
+        const carried = index === 0 && !(node.opType === "WinogradOutput");
+        return carried ? this.channelsLast(input) : input;
+      }
+      if (input.constant !== undefined) return this.relaidConstant(input);
+      return isRank4(input) ? this.channelsLast(input) : input;
+    });
+    const original = node.outputs[0]!;
+    const output = node.opType === "WinogradInput" ? original : this.permutedValue(original);
+    if (output !== original) {
+      this.lastForms.set(original, output);
+      this.producedLast.add(original);
+      this.lastOnly.add(original);
+    }
+    const attributes = new Map(node.attributes);
+    if (node.opType === "Concat") attributes.set("axis", { kind: "int", value: concatAxis(node) });
+    if (carriesLayout) attributes.set(DATA_LAYOUT, LAYOUT_ATTRIBUTE);
+    const domain = carriesLayout ? TESSERA_DOMAIN : node.domain;
+    const opset = carriesLayout && node.domain === "" ? 1 : node.opset;
+    this.nodes.push({ ...node, domain, opset, inputs, outputs: [output], attributes });
+  }
+
+  /** A new value for `value` in NHWC order. */
+  private permutedValue(value: Value): Value {
+    const shape = value.shape as readonly number[];
+    return makeValue(
+      `${value.name}_nhwc`,
+      value.dtype,
+      toChannelsLast(RANK).map((dim) => shape[dim]!),
+      undefined,
+      this.ids,
+    );
+  }
+
+  /**
+   * A node writing `input` permuted by `perm` to `output`: a Reshape (a view,
+   * no kernel) when the dims that move all have extent 1 (pooled features
+   * [N, 1, 1, C]), else a Transpose.
+   */
+  private transpose(input: Value, perm: readonly number[], output: Value): Node {
+    const shape = input.shape as readonly number[];
+    const nonUnit = perm.filter((dim) => shape[dim]! !== 1);
+    if (nonUnit.every((dim, index) => index === 0 || dim > nonUnit[index - 1]!)) {
+      const target = output.shape as readonly number[];
+      const data = makeTensorData("int64", [target.length], BigInt64Array.from(target.map(BigInt)));
+      const targetShape = makeConstantValue(`${output.name}_shape`, data, this.ids);
+      return makeNode(
+        {
+          name: `${output.name}_reshape`,
+          opType: "Reshape",
+          opset: 14,
+          inputs: [input, targetShape],
+          outputs: [output],
+        },
+        this.ids,
+      );
+    }
+    return makeNode(
+      {
+        name: `${output.name}_transpose`,
+        opType: "Transpose",
+        opset: 13,
+        inputs: [input],
+        outputs: [output],
+        attributes: { perm: { kind: "ints", value: perm } },
+      },
+      this.ids,
+    );
+  }
+
+  /** A constant operand of a converted elementwise op: right-aligned to rank 4 and permuted to NHWC. */
+  private relaidConstant(value: Value): Value {
+    const data = value.constant!;
+    if (data.shape.length > RANK || data.shape.every((dim) => dim === 1)) return value;
+    const aligned = [...new Array<number>(RANK - data.shape.length).fill(1), ...data.shape];
+    return makeConstantValue(`${value.name}_nhwc`, permuteData(data, aligned, toChannelsLast(RANK)), this.ids);
+  }
+}
+
+function isRank4(value: Value): boolean {
+  return isStaticShape(value.shape) && value.shape.length === RANK;
+}
+
+/** Concat's axis in NHWC order. */
+function concatAxis(node: Node): number {
+  const attribute = node.attributes.get("axis");
+  const axis = attribute?.kind === "int" ? attribute.value : 0;
+  return toChannelsLast(RANK).indexOf(axis < 0 ? axis + RANK : axis);
+}
+
+/** data (of shape `shape`) transposed: the result's dim d is the source's dim perm[d]. */
+function permuteData(data: TensorData, shape: readonly number[], perm: readonly number[]): TensorData {
+  const outShape = perm.map((dim) => shape[dim]!);
+  const strides = shape.map((_, dim) => shape.slice(dim + 1).reduce((product, extent) => product * extent, 1));
+  const result = allocateTypedArray(data.dtype, data.data.length);
+  const index = new Array<number>(outShape.length).fill(0);
+  for (let flat = 0; flat < result.length; flat++) {
+    let source = 0;
+    perm.forEach((from, to) => {
+      source += index[to]! * strides[from]!;
+    });
+    (result as Float32Array)[flat] = (data.data as Float32Array)[source]!;
+    for (let dim = outShape.length - 1; dim >= 0; dim--) {
+      if (++index[dim]! < outShape[dim]!) break;
+      index[dim] = 0;
+    }
+  }
+  return makeTensorData(data.dtype, outShape, result);
+}

@@ -1,0 +1,55 @@
+/**
+ * Schedule of a channels-last convolution that has no channel-panel
+ * micro-kernel: depthwise and other grouped convs (graph/passes/
+ * convert-layout.ts). Each output pixel's channel vector multiplies the
+ * contiguous input channel vectors of its window with the contiguous
+ * vector of taps (te/ops/nn/conv.ts packs depthwise weights [k…][M]), for
+ * any stride: no lane-by-lane gathers.
+ *
+ * Loops [n, h, w, c] become  n·h/f (task) · h_f · w · c/4 · [window unrolled] · c₄ (vector),
+ * with the rows split into blocks so the plain row and column loops inside
+ * a task can be specialized away from the padding (schedule/partition-loops.ts).
+ */
+import type { LoopNest } from "../loop/nest.js";
+import { type ScheduleRecord, fuse, parallel, reorder, split, vectorize } from "./primitives.js";
+import { LANES, ScheduleBuilder, computeStagesAt, extentOf, unrollSmallReductions } from "./schedule-builder.js";
+
+/** Row blocks per image: enough tasks for a few threads, long enough blocks to partition. */
+const ROW_TASKS = 8;
+
+export function scheduleChannelsLastConv(nest: LoopNest, outputShape: readonly number[]): ScheduleRecord[] {
+  const builder = new ScheduleBuilder(nest);
+  computeStagesAt(builder);
+  const chain = builder.outputChain();
+  const kept = outputShape.filter((extent) => extent > 1).length;
+  if (builder.statements.length !== 1 || chain.length !== kept || outputShape[3]! <= 1) return builder.records;
+  const names = chain.map((loop) => loop.loopVar.name);
+  const channel = names[names.length - 1]!;
+  const spatial = names.slice(outputShape[0]! > 1 ? 1 : 0, -1);
+  if (outputShape[3]! % LANES === 0 && builder.attempt(split(channel, LANES))) {
+    builder.attempt(vectorize(`${channel}.inner`));
+  } else {
+    builder.attempt(vectorize(channel));
+  }
+  unrollSmallReductions(builder);
+  const rows = chain.find((loop) => loop.loopVar.name === spatial[0]);
+  if (rows === undefined) return builder.records;
+  const task = rowTaskLoop(builder, rows.loopVar.name, extentOf(rows));
+  if (outputShape[0]! > 1 && names[0] !== undefined) {
+    const fused = `${names[0]}.${task}.fused`;
+    builder.attempt(reorder([names[0], task]), fuse(names[0], task, fused), parallel(fused));
+  } else {
+    builder.attempt(parallel(task));
+  }
+  return builder.records;
+}
+
+/** Splits the rows into ROW_TASKS blocks when a divisor allows (else the rows themselves); returns the task loop. */
+function rowTaskLoop(builder: ScheduleBuilder, rows: string, extent: number): string {
+  for (let blocks = ROW_TASKS; blocks >= 2; blocks--) {
+    if (extent % blocks === 0 && extent / blocks >= 2 && builder.attempt(split(rows, extent / blocks))) {
+      return `${rows}.outer`;
+    }
+  }
+  return rows;
+}
