@@ -4,7 +4,11 @@
  * one after another. Prints median ms, speedups over ORT-web, GFLOP/s and the
  * geomean speedup, plus compile time, first-inference time and wasm code size.
  *
- *   npm run bench [-- --models a,b] [-- --threads 1,2] [-- --runtimes tessera,ort-web,ort-node]
+ *   npm run bench [-- --models a,b] [-- --threads 1,2] [-- --runtimes tessera,ort-web,ort-node] [-- --relaxed-simd]
+ *
+ * --relaxed-simd runs every cell (all runtimes alike) with V8's relaxed SIMD
+ * enabled, as Chromium and newer Node ship it; Tessera then emits
+ * f32x4.relaxed_madd. Without it, Node 20's default engine: plain SIMD128.
  */
 import { execFileSync } from "node:child_process";
 import { existsSync, readFileSync } from "node:fs";
@@ -27,10 +31,12 @@ function option(name: string, fallback: string): string[] {
   return (index >= 0 ? process.argv[index + 1]! : fallback).split(",").filter((item) => item !== "");
 }
 
+const ENGINE_FLAGS = process.argv.includes("--relaxed-simd") ? ["--experimental-wasm-relaxed-simd"] : [];
+
 function measure(kind: string, modelPath: string, threads: number, inputs: unknown): Measurement {
   const output = execFileSync(
     process.execPath,
-    ["--import", "tsx", "bench/worker.ts", kind, modelPath, String(threads), JSON.stringify(inputs)],
+    [...ENGINE_FLAGS, "--import", "tsx", "bench/worker.ts", kind, modelPath, String(threads), JSON.stringify(inputs)],
     {
       encoding: "utf8",
       stdio: ["ignore", "pipe", "inherit"],
@@ -87,7 +93,8 @@ function main(): void {
       console.log(rows[rows.length - 1]);
     }
   }
-  console.log("\n" + rows.join("\n"));
+  console.log(`\nengine: Node ${process.version}${ENGINE_FLAGS.length > 0 ? ` with ${ENGINE_FLAGS.join(" ")}` : ""}`);
+  console.log(rows.join("\n"));
   for (const [threads, values] of speedups) {
     const geomean = Math.exp(values.reduce((sum, value) => sum + Math.log(value), 0) / values.length);
     console.log(`geomean speedup over ort-web at ${threads} thread(s): ${geomean.toFixed(2)}×`);
