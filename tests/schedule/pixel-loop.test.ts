@@ -85,20 +85,31 @@ function modelOf(item: Case, seed: number): Uint8Array {
   });
 }
 
+/** The printout of the conv's kernel alone (channels-last adds transpose kernels around it). */
+function convKernel(text: string): string {
+  const start = text.search(/^kernel \S+_conv/m);
+  assert.ok(start >= 0, text);
+  const end = text.indexOf("\nkernel ", start + 1);
+  return end < 0 ? text.slice(start) : text.slice(start, end);
+}
+
 for (const [index, item] of CASES.entries()) {
   const expectation = item.tasks === null ? "keeps its spatial loops" : "runs one pixel loop";
-  test(`pixel loop: ${item.name} ${expectation}`, () => {
-    const text = inspectModel({ bytes: modelOf(item, 21 + index) }, "loop", {});
-    if (item.tasks === null) {
-      assert.doesNotMatch(text, /i2\.i3\.fused/, text);
-      return;
-    }
-    assert.match(text, new RegExp(`tasks=${item.tasks}\\b`), text);
-    assert.match(text, /i2\.i3\.fused/, text);
-    // The fused pixel index folds back: no division by the width survives.
-    const width = item.input[3]!;
-    assert.doesNotMatch(text, new RegExp(`[/%] ${width}\\b`), text);
-  });
+  for (const layout of ["NCHW", "NHWC"] as const) {
+    test(`pixel loop: ${item.name} ${expectation} (${layout})`, () => {
+      const text = convKernel(inspectModel({ bytes: modelOf(item, 21 + index) }, "loop", { layout }));
+      const pixels = /\bi\d\.i\d\.fused\b/;
+      if (item.tasks === null) {
+        assert.doesNotMatch(text, pixels, text);
+        return;
+      }
+      assert.match(text, new RegExp(`tasks=${item.tasks}\\b`), text);
+      assert.match(text, pixels, text);
+      // The fused pixel index folds back: no division by the width survives.
+      const width = item.input[3]!;
+      assert.doesNotMatch(text, new RegExp(`[/%] ${width}\\b`), text);
+    });
+  }
   for (const threads of [1, 2]) {
     test(`pixel loop: ${item.name} matches onnxruntime-node at ${threads} thread(s)`, async () => {
       const bytes = modelOf(item, 21 + index);
