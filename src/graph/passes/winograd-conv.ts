@@ -122,10 +122,13 @@ function rewriteConv(node: Node, pads: readonly number[], transform: WinogradTra
 /** U[ξ·α+ν, c, o] = Σ_{k,l} G[ξ][k] · W[o, c, k, l] · G[ν][l], accumulated in float64. */
 export function transformWeights(w: Value, transform: WinogradTransform): TensorData {
   const source = w.constant!;
+  const weights = source.data as Float32Array;
   const [outputs, inputs, kernel] = source.shape as [number, number, number, number];
-  const { alpha, kernelMatrix } = transform;
-  const data = new Float32Array(alpha * alpha * inputs * outputs);
-  const tileWeights = new Float64Array(kernel * alpha);
+  const { alpha } = transform;
+  const g = Float64Array.from(transform.kernelMatrix.flat());
+  const positions = alpha * alpha;
+  const data = new Float32Array(positions * inputs * outputs);
+  const half = new Float64Array(kernel * alpha);
   for (let o = 0; o < outputs; o++) {
     for (let c = 0; c < inputs; c++) {
       const base = (o * inputs + c) * kernel * kernel;
@@ -133,18 +136,18 @@ export function transformWeights(w: Value, transform: WinogradTransform): Tensor
       for (let k = 0; k < kernel; k++) {
         for (let nu = 0; nu < alpha; nu++) {
           let sum = 0;
-          for (let l = 0; l < kernel; l++) sum += Number(source.data[base + k * kernel + l]) * kernelMatrix[nu]![l]!;
-          tileWeights[k * alpha + nu] = sum;
+          for (let l = 0; l < kernel; l++) sum += weights[base + k * kernel + l]! * g[nu * kernel + l]!;
+          half[k * alpha + nu] = sum;
         }
       }
-      for (let xi = 0; xi < alpha; xi++) {
-        for (let nu = 0; nu < alpha; nu++) {
-          let sum = 0;
-          for (let k = 0; k < kernel; k++) sum += kernelMatrix[xi]![k]! * tileWeights[k * alpha + nu]!;
-          data[((xi * alpha + nu) * inputs + c) * outputs + o] = sum;
-        }
+      for (let position = 0; position < positions; position++) {
+        const xi = Math.floor(position / alpha);
+        const nu = position - xi * alpha;
+        let sum = 0;
+        for (let k = 0; k < kernel; k++) sum += g[xi * kernel + k]! * half[k * alpha + nu]!;
+        data[(position * inputs + c) * outputs + o] = sum;
       }
     }
   }
-  return makeTensorData("float32", [alpha * alpha, inputs, outputs], data);
+  return makeTensorData("float32", [positions, inputs, outputs], data);
 }

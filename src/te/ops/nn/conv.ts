@@ -98,6 +98,7 @@ function packChannels(w: TeTensor): TeTensor {
     ([panel, ...tail]) => {
       const lane = tail[tail.length - 1]!;
       const channel = add(mul(panel!, int(CHANNEL_PANEL)), lane);
+      if (channels % CHANNEL_PANEL === 0) return tload(w, [channel, ...tail.slice(0, -1)]);
       const clamped = binary("min", channel, int(channels - 1));
       const value = tload(w, [clamped, ...tail.slice(0, -1)]);
       return select(compare("lt", channel, int(channels)), value, zero);

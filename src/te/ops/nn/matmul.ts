@@ -88,8 +88,11 @@ function packColumns(
     (indices) => {
       const [panel, row, lane] = indices.slice(batch.length);
       const column = add(mul(panel!, int(PANEL_WIDTH)), lane!);
+      const batchIndices = indices.slice(0, batch.length);
+      // Whole panels need no bounds test (and evaluate faster at compile time).
+      if (columns % PANEL_WIDTH === 0) return read(batchIndices, row!, column);
       const clamped = binary("min", column, int(columns - 1));
-      return select(compare("lt", column, int(columns)), read(indices.slice(0, batch.length), row!, clamped), zero);
+      return select(compare("lt", column, int(columns)), read(batchIndices, row!, clamped), zero);
     },
     [...batch.map((_, dim) => `b${dim}`), "panel", "k", "lane"],
     { materialize: true },
