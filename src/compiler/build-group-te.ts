@@ -13,6 +13,7 @@ import { assert } from "../support/assert.js";
 import type { OpBuildContext, OpInput } from "../te/op.js";
 import { opDefinitionOf } from "../graph/fold-node.js";
 import { type TeTensor, placeholder } from "../te/tensor.js";
+import { constantCompute } from "../te/ops/nn/common.js";
 import type { TensorData } from "../support/tensor-data.js";
 import { foldConstantStages, readTensors } from "./fold-constant-stages.js";
 
@@ -31,6 +32,12 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
   const tensorFor = (value: Value): TeTensor => {
     const inner = produced.get(value);
     if (inner !== undefined) return inner;
+    if (isScalarConstant(value)) {
+      // An immediate in the code, not a load: the simplifier can fold it (x · 1, x / c).
+      const literal = constantCompute(value.name, value.constant!);
+      produced.set(value, literal);
+      return literal;
+    }
     let outer = placeholders.get(value);
     if (outer === undefined) {
       assert(
@@ -63,6 +70,12 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
   const reachable = reachablePlaceholders(tensors);
   for (const tensor of [...inputs.keys()]) if (!reachable.has(tensor)) inputs.delete(tensor);
   return { outputs: group.outputs.map((value, index) => ({ value, tensor: tensors[index]! })), inputs };
+}
+
+/** A one-element float32 or int32 constant (a GELU's √2, a Clip bound, an epsilon). */
+function isScalarConstant(value: Value): boolean {
+  const data = value.constant;
+  return data !== undefined && data.data.length === 1 && (data.dtype === "float32" || data.dtype === "int32");
 }
 
 /** Placeholders the outputs read, through any chain of computes. */
