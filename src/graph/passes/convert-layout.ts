@@ -34,6 +34,11 @@ const SEEDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
 ]);
 const POOLS: ReadonlySet<string> = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
 const LAYOUT_ATTRIBUTE: AttributeValue = { kind: "string", value: "NHWC" };
+/**
+ * Broadcast-pattern ops whose parameters follow the channel axis (axis 1),
+ * not numpy broadcasting: they read NCHW.
+ */
+const CHANNEL_AXIS_OPS: ReadonlySet<string> = new Set(["BatchNormalization", "QuantizeLinear", "DequantizeLinear"]);
 
 export function convertLayout(graph: Graph, ids: IdSource = defaultIds): Graph {
   const converter = new LayoutConverter(ids);
@@ -97,9 +102,12 @@ class LayoutConverter {
     return this.isLayoutFreeElementwise(node);
   }
 
-  /** Elementwise/broadcast ops without an axis, whose operands are rank-4 activations, constants, or all-ones shapes. */
+  /**
+   * Elementwise/broadcast ops with numpy broadcasting (no axis), whose
+   * operands are rank-4 activations, constants, or all-ones shapes.
+   */
   private isLayoutFreeElementwise(node: Node): boolean {
-    if (node.attributes.has("axis")) return false;
+    if (node.attributes.has("axis") || CHANNEL_AXIS_OPS.has(node.opType)) return false;
     const pattern = opDefinitionOf(node).pattern(makePlaceholderContext(node));
     if (pattern !== "elementwise" && pattern !== "broadcast") return false;
     return node.inputs.every((input) => {

@@ -96,3 +96,18 @@ test("convertLayout leaves a graph without convolutions unchanged", () => {
   const graph = fixture.graph([relu!]);
   assert.equal(convertLayout(graph, fixture.ids), graph);
 });
+
+test("convertLayout keeps a BatchNormalization (per-channel on axis 1) in NCHW", () => {
+  const fixture = new GraphFixture();
+  const x = fixture.input("x", [1, 2, 4, 4]);
+  const conv = convOf(fixture, x, "conv", 2);
+  const params = ["scale", "bias", "mean", "var"].map((name) => fixture.constant(name, [2], [1, 2]));
+  const [normalized] = fixture.op("BatchNormalization", [conv, ...params], {
+    name: "bn",
+    outputs: ["y"],
+    shape: [1, 2, 4, 4],
+  });
+  const after = verifyGraph(convertLayout(fixture.graph([normalized!, conv]), fixture.ids), { requireShapes: true });
+  assert.deepEqual(ops(after), ["Transpose", "ai.tessera.Conv", "Transpose", "BatchNormalization"]);
+  assert.equal(after.nodes[3]!.inputs[0], conv);
+});
