@@ -19,43 +19,23 @@ interface Case {
   readonly weights: readonly number[];
   readonly attributes: Readonly<Record<string, readonly number[]>>;
   /**
-   * Tasks: weight panels × pixel blocks (fused while there are few panels),
-   * or null when the spatial loops must stay apart.
+   * Tasks: pixel blocks when the weights stay cached, else weight panels
+   * (see schedule/default-schedule-dense.ts); null when the spatial loops
+   * must stay apart.
    */
   readonly tasks: number | null;
 }
 
 const CASES: readonly Case[] = [
-  // 13×13 = 169 pixels: 42 full blocks of 4 and one overlapping block (not 13 rows × 4 blocks), × 5 panels.
-  {
-    name: "1x1, 13x13",
-    input: [1, 24, 13, 13],
-    weights: [40, 24, 1, 1],
-    attributes: {},
-    tasks: 5 * 43,
-  },
-  // 14×14 = 196 pixels: 49 blocks of 4, no tail, × 3 column steps of 4 channels.
-  {
-    name: "1x1, 14x14, Co % 8 = 4",
-    input: [1, 16, 14, 14],
-    weights: [12, 16, 1, 1],
-    attributes: {},
-    tasks: 3 * 49,
-  },
-  {
-    name: "1x1 stride 2",
-    input: [1, 8, 14, 14],
-    weights: [16, 8, 1, 1],
-    attributes: { strides: [2, 2] },
-    tasks: null,
-  },
-  {
-    name: "1x1 padded",
-    input: [1, 8, 9, 9],
-    weights: [16, 8, 1, 1],
-    attributes: { pads: [1, 1, 1, 1] },
-    tasks: null,
-  },
+  // 13×13 = 169 pixels: 42 full blocks of 4 and one overlapping block (not 13 rows × 4 blocks); the
+  // weights (4 KB) stay cached, so the pixel blocks are the tasks and the 5 panels run inside each.
+  { name: "1x1, 13x13", input: [1, 24, 13, 13], weights: [40, 24, 1, 1], attributes: {}, tasks: 43 },
+  // 14×14 = 196 pixels: 49 blocks of 4, no tail.
+  { name: "1x1, 14x14, Co % 8 = 4", input: [1, 16, 14, 14], weights: [12, 16, 1, 1], attributes: {}, tasks: 49 },
+  // 264 KB of weights: the 33 panels are the tasks, each sweeping the 7 blocks of 25 pixels.
+  { name: "1x1, 5x5, 264 KB of weights", input: [1, 256, 5, 5], weights: [264, 256, 1, 1], attributes: {}, tasks: 33 },
+  { name: "1x1 stride 2", input: [1, 8, 14, 14], weights: [16, 8, 1, 1], attributes: { strides: [2, 2] }, tasks: null },
+  { name: "1x1 padded", input: [1, 8, 9, 9], weights: [16, 8, 1, 1], attributes: { pads: [1, 1, 1, 1] }, tasks: null },
 ];
 
 function pseudoRandom(length: number, seed: number): Float32Array {
