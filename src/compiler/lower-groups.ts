@@ -23,7 +23,7 @@ import { Attributes } from "../graph/attributes.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "../schedule/primitives.js";
 import { scheduleWinogradInput, scheduleWinogradOutput } from "../schedule/winograd-schedule.js";
-import { scheduleChannelsLastConv } from "../schedule/channels-last-schedule.js";
+import { scheduleChannelsLastConv, scheduleChannelsLastDenseConv } from "../schedule/channels-last-schedule.js";
 import { sizeOf } from "../support/tensor-data.js";
 import type { TeTensor } from "../te/tensor.js";
 import { buildGroupTe } from "./build-group-te.js";
@@ -78,8 +78,8 @@ function scheduleOf(group: FusedGroup, nest: LoopNest): ScheduleRecord[] {
   if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradOutput") {
     return scheduleWinogradOutput(nest, outputShape, attributes.int("tile"), channelsLast);
   }
-  // A channels-last conv already has its output channels innermost: the columns of the micro-kernel.
-  if (weightsOutweighRows(anchor) || (channelsLast && convPacksWeights(anchor))) {
+  if (channelsLast && anchor.opType === "Conv" && convPacksWeights(anchor)) return scheduleChannelsLastDenseConv(nest);
+  if (weightsOutweighRows(anchor)) {
     const builder = new ScheduleBuilder(nest);
     computeStagesAt(builder);
     scheduleOutFusable(builder, { panelsOutside: true });

@@ -11,8 +11,30 @@
  * a task can be specialized away from the padding (schedule/partition-loops.ts).
  */
 import type { LoopNest } from "../loop/nest.js";
+import { collectLoops } from "../loop/nest.js";
 import { type ScheduleRecord, fuse, parallel, reorder, split, vectorize } from "./primitives.js";
 import { LANES, ScheduleBuilder, computeStagesAt, extentOf, unrollSmallReductions } from "./schedule-builder.js";
+import { scheduleOutFusable } from "./default-schedule-dense.js";
+
+/**
+ * A channels-last conv with channel-panel weights (te/ops/nn/conv.ts packs
+ * them [M/8][k…][C][8] and reduces the input channel innermost): the window
+ * column loop and the channel loop are fused into one reduction loop of
+ * k_w · C steps, whose input elements are contiguous (x[h][w + kw][c]) as
+ * are its weights, so the micro-kernel's k loop runs long instead of C steps
+ * at a time; then the dense micro-kernel, weight panels outside the rows.
+ */
+export function scheduleChannelsLastDenseConv(nest: LoopNest): ScheduleRecord[] {
+  const builder = new ScheduleBuilder(nest);
+  computeStagesAt(builder);
+  const loops = collectLoops(builder.nest.body);
+  const column = loops.get("rw");
+  if (column !== undefined && column.loop.body.kind === "for" && column.loop.body.loopVar.name === "rc") {
+    builder.attempt(fuse("rw", "rc", "rw.rc.fused"));
+  }
+  scheduleOutFusable(builder, { panelsOutside: true });
+  return builder.records;
+}
 
 /** Row blocks per image: enough tasks for a few threads, long enough blocks to partition. */
 const ROW_TASKS = 8;

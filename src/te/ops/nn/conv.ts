@@ -87,20 +87,28 @@ export function convPacksWeights(node: Node): boolean {
   return group === 1 || (outputs / group) % CHANNEL_PANEL === 0;
 }
 
-/** W [M, C/g, k…] as [ceil(M/8), C/g, k…, 8], zero past M. */
-function packChannels(w: TeTensor): TeTensor {
-  const [channels, ...rest] = w.shape as [number, ...number[]];
+/**
+ * W [M, C/g, k…] as [ceil(M/8), C/g, k…, 8], zero past M; with
+ * `channelsInnermost`, [ceil(M/8), k…, C/g, 8] (the channels-last order, see
+ * convBody).
+ */
+function packChannels(w: TeTensor, channelsInnermost: boolean): TeTensor {
+  const [channels, perGroupIn, ...kernel] = w.shape as [number, number, ...number[]];
   const zero = constant(0, w.dtype);
-  const names = ["panel", "rc", ...spatialNames(rest.length - 1, "r"), "lane"];
+  const window = spatialNames(kernel.length, "r");
+  const names = channelsInnermost ? ["panel", ...window, "rc", "lane"] : ["panel", "rc", ...window, "lane"];
+  const dims = channelsInnermost ? [...kernel, perGroupIn] : [perGroupIn, ...kernel];
   return compute(
     `${w.name}_panels`,
-    [Math.ceil(channels / CHANNEL_PANEL), ...rest, CHANNEL_PANEL],
+    [Math.ceil(channels / CHANNEL_PANEL), ...dims, CHANNEL_PANEL],
     ([panel, ...tail]) => {
       const lane = tail[tail.length - 1]!;
+      const middle = tail.slice(0, -1);
+      const source = channelsInnermost ? [middle[middle.length - 1]!, ...middle.slice(0, -1)] : middle;
       const channel = add(mul(panel!, int(CHANNEL_PANEL)), lane);
-      if (channels % CHANNEL_PANEL === 0) return tload(w, [channel, ...tail.slice(0, -1)]);
+      if (channels % CHANNEL_PANEL === 0) return tload(w, [channel, ...source]);
       const clamped = binary("min", channel, int(channels - 1));
-      const value = tload(w, [clamped, ...tail.slice(0, -1)]);
+      const value = tload(w, [clamped, ...source]);
       return select(compare("lt", channel, int(channels)), value, zero);
     },
     names,
@@ -139,6 +147,8 @@ interface ConvOperands {
   readonly packed: TeTensor | null;
   /** Depthwise W re-laid [k…][M] (see packDepthwise), or null. */
   readonly taps: TeTensor | null;
+  /** Reduce the input channel innermost (after the window), as channels-last input lays it out. */
+  readonly channelsInnermost: boolean;
   readonly bias: TeTensor | null;
   readonly group: number;
   readonly geometry: WindowGeometry;
@@ -151,30 +161,41 @@ function buildConv(context: OpBuildContext): TeTensor {
   checkConvShapes(context, x, w, group);
   const kernel = kernelShapeOf(context, w);
   const geometry = windowGeometry(context, x.shape.slice(2), kernel);
-  const packed = convPacksWeights(context.node) && requireInput(context, 1).constant !== null ? packChannels(w) : null;
+  // Channels-last: the input channel is the innermost reduction loop, contiguous with the window's columns.
+  const channelsInnermost = layoutOf(context) === "NHWC";
+  const packed =
+    convPacksWeights(context.node) && requireInput(context, 1).constant !== null
+      ? packChannels(w, channelsInnermost)
+      : null;
   const taps = packed === null && packsDepthwise(context, w, group) ? packDepthwise(w) : null;
-  const operands: ConvOperands = { x, w, packed, taps, bias: biasOf(context, w.shape[0]!), group, geometry };
+  const bias = biasOf(context, w.shape[0]!);
+  const operands: ConvOperands = { x, w, packed, taps, bias, group, geometry, channelsInnermost };
   const shape = [x.shape[0]!, w.shape[0]!, ...geometry.output];
   const axisNames = ["n", "c", ...spatialNames(kernel.length, "o")];
   return compute(outputName(context), shape, (indices) => convBody(operands, indices), axisNames);
 }
 
 function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
-  const { x, w, packed, taps, bias, group, geometry } = operands;
+  const { x, w, packed, taps, bias, group, geometry, channelsInnermost } = operands;
   const [batch, channel, ...spatial] = indices as [Expr, Expr, ...Expr[]];
   const perGroupIn = w.shape[1]!;
   const perGroupOut = w.shape[0]! / group;
-  const reduction = reductionAxes(
-    ["rc", ...spatialNames(geometry.kernel.length, "r")],
-    [perGroupIn, ...geometry.kernel],
-  );
-  const [reducedChannel, ...window] = reduction.indices as [Expr, ...Expr[]];
+  const windowNames = spatialNames(geometry.kernel.length, "r");
+  const reduction = channelsInnermost
+    ? reductionAxes([...windowNames, "rc"], [...geometry.kernel, perGroupIn])
+    : reductionAxes(["rc", ...windowNames], [perGroupIn, ...geometry.kernel]);
+  const reducedChannel = channelsInnermost ? reduction.indices[reduction.indices.length - 1]! : reduction.indices[0]!;
+  const window = channelsInnermost ? reduction.indices.slice(0, -1) : reduction.indices.slice(1);
   const inputChannel = group === 1 ? reducedChannel : groupChannel(channel, perGroupOut, perGroupIn, reducedChannel);
   const positions = spatial.map((outIndex, dim) => windowPosition(geometry, dim, outIndex, window[dim]!));
   const input = paddedLoad(x, [batch, inputChannel], positions, geometry, zeroOf(x.dtype));
   const weight =
     packed !== null
-      ? tload(packed, [div(channel, int(CHANNEL_PANEL)), reducedChannel, ...window, rem(channel, int(CHANNEL_PANEL))])
+      ? tload(packed, [
+          div(channel, int(CHANNEL_PANEL)),
+          ...(channelsInnermost ? [...window, reducedChannel] : [reducedChannel, ...window]),
+          rem(channel, int(CHANNEL_PANEL)),
+        ])
       : taps !== null
         ? tload(taps, [...window, channel])
         : tload(w, [channel, reducedChannel, ...window]);
