@@ -12,9 +12,11 @@ import type { Node, Value } from "../graph/ir.js";
 import { assert } from "../support/assert.js";
 import type { OpBuildContext, OpInput } from "../te/op.js";
 import { opDefinitionOf } from "../graph/fold-node.js";
-import { type TeTensor, placeholder } from "../te/tensor.js";
+import { type TeTensor, compute, placeholder } from "../te/tensor.js";
+import { compare, int, tload } from "../te/expr.js";
+import { makeConstantValue } from "../graph/builder.js";
 import { constantCompute } from "../te/ops/nn/common.js";
-import type { TensorData } from "../support/tensor-data.js";
+import { type TensorData, makeTensorData } from "../support/tensor-data.js";
 import { foldConstantStages, readTensors } from "./fold-constant-stages.js";
 
 export interface GroupTe {
@@ -32,6 +34,17 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
   const tensorFor = (value: Value): TeTensor => {
     const inner = produced.get(value);
     if (inner !== undefined) return inner;
+    if (value.constant !== undefined && value.dtype === "bool" && value.constant.data.length > 1) {
+      // A constant mask is stored as int32 and read through `!= 0`: 32-bit loads vectorize, bytes do not.
+      const wide = makeConstantValue(`${value.name}_i32`, widenBool(value.constant));
+      const words = placeholder(wide.name, "int32", value.shape as number[]);
+      inputs.set(words, wide);
+      const mask = compute(value.name, value.shape as number[], (indices) =>
+        compare("ne", tload(words, indices), int(0)),
+      );
+      produced.set(value, mask);
+      return mask;
+    }
     if (isScalarConstant(value)) {
       // An immediate in the code, not a load: the simplifier can fold it (x · 1, x / c).
       const literal = constantCompute(value.name, value.constant!);
@@ -70,6 +83,14 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
   const reachable = reachablePlaceholders(tensors);
   for (const tensor of [...inputs.keys()]) if (!reachable.has(tensor)) inputs.delete(tensor);
   return { outputs: group.outputs.map((value, index) => ({ value, tensor: tensors[index]! })), inputs };
+}
+
+function widenBool(data: TensorData): TensorData {
+  return makeTensorData(
+    "int32",
+    data.shape,
+    Int32Array.from(data.data as Uint8Array, (value) => (value ? 1 : 0)),
+  );
 }
 
 /** A one-element float32 or int32 constant (a GELU's √2, a Clip bound, an epsilon). */

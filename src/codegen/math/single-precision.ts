@@ -56,13 +56,25 @@ const ERF_SATURATION = 4;
 
 /**
  * "full": any input (overflow → inf, underflow through subnormals → 0, NaN → NaN).
+ * "clamped": x already in [EXP_UNDERFLOW, 89] (or NaN): results down in the subnormals.
  * "moderate": callers guarantee x in [-87, 88] (or NaN), so 2^n is one normal
  * scale factor and no clamp is needed.
  */
-type ExpRange = "full" | "moderate";
+type ExpRange = "full" | "clamped" | "moderate";
+/** e^x rounds to +0 in float32 below ln(2^-150) ≈ -103.97. */
+const EXP_UNDERFLOW = -104;
 
 export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "full"): Value {
-  const x = m.let(range === "full" ? clamp(m, input, -104, 89) : input, "x");
+  if (range === "full") {
+    // Below -104 the result rounds to +0: return it without computing 2^n down
+    // in the subnormals, which costs x64 a microcode assist per lane (a
+    // softmax over a causal mask takes e^(-1e9) for half its elements).
+    const unclamped = m.let(input, "exp_input");
+    const underflows = m.let(m.lt(unclamped, m.c(EXP_UNDERFLOW)), "underflows");
+    const safe = m.select(underflows, m.c(0), clamp(m, unclamped, EXP_UNDERFLOW, 89));
+    return m.select(underflows, m.c(0), expOfSingle(m, safe, "clamped"));
+  }
+  const x = m.let(input, "x");
   const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
   const n = m.let(m.sub(shifted, m.c(ROUNDING_MAGIC)), "n");
   const r = m.let(m.sub(m.sub(x, m.mul(n, m.c(LN2_HI))), m.mul(n, m.c(LN2_LO))), "r");
