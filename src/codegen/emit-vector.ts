@@ -16,6 +16,7 @@ import { emitExpr } from "./emit-expr.js";
 import { emitLoad, extractLaneOp, replaceLaneOp } from "./emit-memory.js";
 import { emitScalarBinary, emitScalarUnary, type Emit } from "./emit-scalar.js";
 import { isTranscendental, mathHelperName } from "./math/names.js";
+import { emitInlineSingle } from "./math/library.js";
 import { call, i32Const, lane, localGet, localSet, plain, v128Const } from "./wasm/instructions.js";
 import type { PlainOp } from "./wasm/opcodes.js";
 
@@ -173,6 +174,7 @@ function emitVectorUnary(context: KernelContext, expr: Unary): void {
   const builder = context.builder;
   if (expr.dtype === "float32" && isTranscendental(expr.op)) {
     emitExpr(context, expr.a);
+    if (emitInlineSingle(builder, expr.op)) return;
     builder.emit(call(context.useHelper(mathHelperName(expr.op, "f32x4"))));
     return;
   }

@@ -12,7 +12,7 @@
  */
 import { assert } from "../../support/assert.js";
 import { FunctionBuilder } from "../function-builder.js";
-import { call, localGet, plain, shuffle, type Instruction } from "../wasm/instructions.js";
+import { call, localGet, localSet, plain, shuffle, type Instruction } from "../wasm/instructions.js";
 import type { ValueType } from "../wasm/opcodes.js";
 import type { FunctionDefinition } from "../wasm/module-builder.js";
 import { MathBuilder, type Flavor, type Value } from "./dsl.js";
@@ -101,6 +101,22 @@ function coreFunction(name: string, fn: FloatMathFunction, flavor: Flavor, arity
   }
   m.emit(result);
   return builder.finish(false);
+}
+
+/**
+ * Emits a native single-precision f32x4 algorithm in place, into `builder`,
+ * on the operand the caller has just pushed: no call, so the caller's live
+ * vectors (a micro-kernel's accumulators) are not spilled around it. Returns
+ * false when `fn` has no single-precision algorithm (the caller calls the helper).
+ */
+export function emitInlineSingle(builder: FunctionBuilder, fn: string): boolean {
+  const algorithm = SINGLE_PRECISION_ALGORITHMS[fn as TranscendentalOp];
+  if (algorithm === undefined) return false;
+  const operand = builder.addLocal(`${fn}_operand`, "v128");
+  builder.emit(localSet(operand));
+  const m = new MathBuilder("f32x4", builder);
+  m.emit(algorithm(m, m.local(operand, "float")));
+  return true;
 }
 
 /** A native single-precision helper: one f32 (or f32x4) parameter, computed in f32 lanes. */
