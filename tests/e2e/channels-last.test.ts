@@ -11,14 +11,7 @@ import { test } from "node:test";
 import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
+import { pseudoRandom } from "../support/random.js";
 
 const constant = (name: string, shape: number[], seed: number, offset = 0) => ({
   name,

@@ -10,6 +10,7 @@ import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
+import { pseudoRandom, size } from "../support/random.js";
 
 interface Variant {
   readonly name: string;
@@ -66,16 +67,6 @@ const VARIANTS: readonly Variant[] = [
   { name: "1-D", input: [1, 6, 20], weights: [10, 6, 5], attributes: { pads: [2, 2] } },
   { name: "3-D", input: [1, 2, 5, 6, 7], weights: [9, 2, 3, 3, 3], attributes: { pads: [1, 1, 1, 1, 1, 1] } },
 ];
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 for (const [index, variant] of VARIANTS.entries()) {
   for (const [threads, layout] of [

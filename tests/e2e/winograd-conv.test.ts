@@ -13,6 +13,7 @@ import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
 import { lowerModel } from "../../src/compiler/compile-model.js";
+import { pseudoRandom, size } from "../support/random.js";
 
 interface Variant {
   readonly name: string;
@@ -36,16 +37,6 @@ const VARIANTS: readonly Variant[] = [
     residual: true,
   },
 ];
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function modelOf(variant: Variant, index: number): Uint8Array {
   const weights = [variant.outChannels, variant.input[1], 3, 3];

@@ -11,6 +11,7 @@ import assert from "node:assert/strict";
 import { inspectModel } from "../../src/compiler/compile-model.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
+import { pseudoRandom } from "../support/random.js";
 
 interface Case {
   readonly name: string;
@@ -30,14 +31,6 @@ const CASES: readonly Case[] = [
   // 20 columns: 5 vectors, too few for a block of 8.
   { name: "MatMul 24→20", inner: 24, columns: 20, gemm: false, tasks: null },
 ];
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
 
 function modelOf(item: Case, seed: number): Uint8Array {
   const { inner, columns } = item;

@@ -32,6 +32,7 @@ import {
   type Fixture,
 } from "../loop/fixtures.js";
 import { compareToReference } from "../support/shared-models.js";
+import { pseudoRandom, size } from "../support/random.js";
 
 function checkSchedule(fixture: Fixture, records: readonly ScheduleRecord[]): string {
   const nest = fixture.lower();
@@ -142,16 +143,6 @@ test("the dense default schedule overlaps rows that 4 does not divide", () => {
     assert.equal(accumulators.size, 2 * factor, kernel);
   }
 });
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 /** Conv + bias + residual Add + Relu: the epilogue reads another buffer, which stays legal. */
 async function checkConvAgainstOnnxruntime(input: readonly number[], weights: readonly number[], threads: number) {

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { inspectModel } from "../../src/compiler/compile-model.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
+import { pseudoRandom, size } from "../support/random.js";
 
 interface Case {
   readonly name: string;
@@ -28,16 +29,6 @@ const CASES: readonly Case[] = [
   // Co=136: 17 panels of 8 are enough tasks; all rows stay inside each task.
   { name: "Co=136, 9 rows", input: [1, 3, 9, 13], weights: [136, 3, 3, 3], tasks: 17 },
 ];
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function modelOf(item: Case, seed: number): Uint8Array {
   const channels = item.weights[0]!;

@@ -12,6 +12,7 @@ import assert from "node:assert/strict";
 import { inspectModel } from "../../src/compiler/compile-model.js";
 import { encodeModel } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
+import { pseudoRandom, size } from "../support/random.js";
 
 interface Case {
   readonly name: string;
@@ -37,16 +38,6 @@ const CASES: readonly Case[] = [
   { name: "1x1 stride 2", input: [1, 8, 14, 14], weights: [16, 8, 1, 1], attributes: { strides: [2, 2] }, tasks: null },
   { name: "1x1 padded", input: [1, 8, 9, 9], weights: [16, 8, 1, 1], attributes: { pads: [1, 1, 1, 1] }, tasks: null },
 ];
-
-function pseudoRandom(length: number, seed: number): Float32Array {
-  let state = seed >>> 0;
-  return Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return state / 2 ** 32 - 0.5;
-  });
-}
-
-const size = (shape: readonly number[]): number => shape.reduce((a, b) => a * b, 1);
 
 function modelOf(item: Case, seed: number): Uint8Array {
   const channels = item.weights[0]!;
