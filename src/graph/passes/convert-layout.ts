@@ -24,15 +24,17 @@ import { makePlaceholderContext, opDefinitionOf } from "../fold-node.js";
 import { type TensorData, makeTensorData } from "../../support/tensor-data.js";
 import { allocateTypedArray } from "../../support/dtype.js";
 import { TESSERA_DOMAIN } from "../../te/ops/registry.js";
-import { DATA_LAYOUT, toChannelsFirst, toChannelsLast } from "../../te/ops/nn/channels-last.js";
+import {
+  CHANNELS_LAST_FORMS,
+  DATA_LAYOUT,
+  type LayoutCarriers,
+  toChannelsFirst,
+  toChannelsLast,
+} from "../../te/ops/nn/channels-last.js";
 
 const RANK = 4;
-/** Ops that always convert (they seed the NHWC region), by domain. */
-const SEEDS: ReadonlyMap<string, ReadonlySet<string>> = new Map([
-  ["", new Set(["Conv"])],
-  [TESSERA_DOMAIN, new Set(["WinogradInput", "WinogradOutput"])],
-]);
-const POOLS: ReadonlySet<string> = new Set(["MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"]);
+/** Ops that always convert (they seed the NHWC region); the other channels-last forms follow an NHWC input. */
+const SEEDS: ReadonlySet<string> = new Set(["Conv", "WinogradInput", "WinogradOutput"]);
 const LAYOUT_ATTRIBUTE: AttributeValue = { kind: "string", value: "NHWC" };
 /**
  * Broadcast-pattern ops whose parameters follow the channel axis (axis 1),
@@ -92,12 +94,13 @@ class LayoutConverter {
     const activation = node.inputs[0];
     if (activation === null || activation === undefined || node.outputs.length !== 1) return false;
     const output = node.outputs[0]!;
-    if (node.domain === TESSERA_DOMAIN && node.opType === "WinogradInput") return isRank4(activation);
-    if (!isRank4(output)) return false;
-    if (SEEDS.get(node.domain)?.has(node.opType) === true) return node.opType !== "Conv" || isRank4(activation);
     const anyLast = node.inputs.some((input) => input !== null && this.producedLast.has(input));
-    if (!anyLast || node.domain !== "") return false;
-    if (POOLS.has(node.opType)) return isRank4(activation);
+    const carriers = carriersOf(node);
+    if (carriers !== undefined) {
+      const fits = (!carriers.input || isRank4(activation)) && (!carriers.output || isRank4(output));
+      return fits && (SEEDS.has(node.opType) || anyLast);
+    }
+    if (!anyLast || node.domain !== "" || !isRank4(output)) return false;
     if (node.opType === "Concat") return node.inputs.every((input) => input === null || isRank4(input));
     return this.isLayoutFreeElementwise(node);
   }
@@ -118,18 +121,15 @@ class LayoutConverter {
 
   private convert(node: Node): void {
     this.converted++;
-    const carriesLayout = SEEDS.get(node.domain)?.has(node.opType) === true || POOLS.has(node.opType);
+    const carriers = carriersOf(node);
     const inputs = node.inputs.map((input, index) => {
       if (input === null) return null;
-      if (carriesLayout) {
-        const carried = index === 0 && !(node.opType === "WinogradOutput");
-        return carried ? this.channelsLast(input) : input;
-      }
+      if (carriers !== undefined) return index === 0 && carriers.input ? this.channelsLast(input) : input;
       if (input.constant !== undefined) return this.relaidConstant(input);
       return isRank4(input) ? this.channelsLast(input) : input;
     });
     const original = node.outputs[0]!;
-    const output = node.opType === "WinogradInput" ? original : this.permutedValue(original);
+    const output = carriers === undefined || carriers.output ? this.permutedValue(original) : original;
     if (output !== original) {
       this.lastForms.set(original, output);
       this.producedLast.add(original);
@@ -137,9 +137,9 @@ class LayoutConverter {
     }
     const attributes = new Map(node.attributes);
     if (node.opType === "Concat") attributes.set("axis", { kind: "int", value: concatAxis(node) });
-    if (carriesLayout) attributes.set(DATA_LAYOUT, LAYOUT_ATTRIBUTE);
-    const domain = carriesLayout ? TESSERA_DOMAIN : node.domain;
-    const opset = carriesLayout && node.domain === "" ? 1 : node.opset;
+    if (carriers !== undefined) attributes.set(DATA_LAYOUT, LAYOUT_ATTRIBUTE);
+    const domain = carriers !== undefined ? TESSERA_DOMAIN : node.domain;
+    const opset = carriers !== undefined && node.domain === "" ? 1 : node.opset;
     this.nodes.push({ ...node, domain, opset, inputs, outputs: [output], attributes });
   }
 
@@ -198,6 +198,11 @@ class LayoutConverter {
     const aligned = [...new Array<number>(RANK - data.shape.length).fill(1), ...data.shape];
     return makeConstantValue(`${value.name}_nhwc`, permuteData(data, aligned, toChannelsLast(RANK)), this.ids);
   }
+}
+
+/** Which activations of `node` carry the layout when it has a channels-last form; undefined for other ops. */
+function carriersOf(node: Node): LayoutCarriers | undefined {
+  return node.domain === "" || node.domain === TESSERA_DOMAIN ? CHANNELS_LAST_FORMS.get(node.opType) : undefined;
 }
 
 function isRank4(value: Value): boolean {

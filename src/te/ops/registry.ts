@@ -6,7 +6,7 @@ import type { OpDefinition } from "../op.js";
 import { MATH_OPS } from "./math/index.js";
 import { NN_OPS } from "./nn/index.js";
 import { WinogradInput, WinogradOutput } from "./nn/winograd.js";
-import { withDataLayout } from "./nn/channels-last.js";
+import { CHANNELS_LAST_FORMS, withDataLayout } from "./nn/channels-last.js";
 
 const REGISTRY: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
   ...Object.entries(MATH_OPS),
@@ -24,21 +24,22 @@ export function findOpDefinition(opType: string): OpDefinition | undefined {
  */
 export const TESSERA_DOMAIN = "ai.tessera";
 
-const BOTH = { input: true, output: true } as const;
+const TESSERA_OWN: ReadonlyMap<string, OpDefinition> = new Map([
+  ["WinogradInput", WinogradInput],
+  ["WinogradOutput", WinogradOutput],
+]);
 
 /**
  * Tessera's ops, each with a data_layout attribute (te/ops/nn/channels-last.ts):
  * the Winograd transforms, and the channels-last forms of the layout-carrying
  * ONNX ops that graph/passes/convert-layout.ts moves into this domain.
  */
-const TESSERA_OPS: ReadonlyMap<string, OpDefinition> = new Map<string, OpDefinition>([
-  ["WinogradInput", withDataLayout(WinogradInput, { input: true, output: false })],
-  ["WinogradOutput", withDataLayout(WinogradOutput, { input: false, output: true })],
-  ...["Conv", "MaxPool", "AveragePool", "GlobalAveragePool", "GlobalMaxPool"].map((opType): [string, OpDefinition] => [
-    opType,
-    withDataLayout(REGISTRY.get(opType)!, BOTH),
-  ]),
-]);
+const TESSERA_OPS: ReadonlyMap<string, OpDefinition> = new Map(
+  [...CHANNELS_LAST_FORMS].map(([opType, carriers]): [string, OpDefinition] => {
+    const definition = TESSERA_OWN.get(opType) ?? REGISTRY.get(opType)!;
+    return [opType, withDataLayout(definition, carriers)];
+  }),
+);
 
 /** The definition of an op of Tessera's own domain, or undefined. */
 export function findTesseraOpDefinition(opType: string): OpDefinition | undefined {

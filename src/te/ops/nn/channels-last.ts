@@ -26,6 +26,24 @@ export interface LayoutCarriers {
   readonly output: boolean;
 }
 
+const BOTH: LayoutCarriers = { input: true, output: true };
+
+/**
+ * The ops that have a channels-last form, by op type, with the activations
+ * that carry the layout. ONNX ops move into the "ai.tessera" domain under
+ * the same name; the Winograd transforms live there already (their other
+ * sides, the transformed tiles and products, have no layout).
+ */
+export const CHANNELS_LAST_FORMS: ReadonlyMap<string, LayoutCarriers> = new Map([
+  ["Conv", BOTH],
+  ["MaxPool", BOTH],
+  ["AveragePool", BOTH],
+  ["GlobalAveragePool", BOTH],
+  ["GlobalMaxPool", BOTH],
+  ["WinogradInput", { input: true, output: false }],
+  ["WinogradOutput", { input: false, output: true }],
+]);
+
 /** Permutation taking NCHW dims to NHWC positions: [0, 2, …, rank−1, 1]. */
 export function toChannelsLast(rank: number): number[] {
   return [0, ...Array.from({ length: rank - 2 }, (_, dim) => dim + 2), 1];
