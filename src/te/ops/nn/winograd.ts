@@ -179,13 +179,15 @@ function buildOutput(context: OpBuildContext): TeTensor {
     ([n, o, h, w]) => {
       const t = add(mul(add(mul(n!, int(rows)), div(h!, int(tile))), int(columns)), div(w!, int(tile)));
       const product = (xi: number, nu: number): Expr => tload(products, [int(xi * alpha + nu), t, o!]);
-      const rowSums = (b: number): Expr[] =>
+      // (M Aᵀ)[ξ][b] for output column phase b, shared by every row phase a.
+      const rightTransform = outputMatrix.map((columnCoefficients) =>
         Array.from({ length: alpha }, (_, xi) =>
-          linearCombination(outputMatrix[b]!, (nu) => product(xi, nu), "float32"),
-        );
-      const columnTransforms = outputMatrix.map((_, b) => rowSums(b));
-      const arms = outputMatrix.flatMap((outer) =>
-        outputMatrix.map((_, b) => linearCombination(outer, (xi) => columnTransforms[b]![xi]!, "float32")),
+          linearCombination(columnCoefficients, (nu) => product(xi, nu), "float32"),
+        ),
+      );
+      // Arm a·m + b: (Aᵀ M A)[a][b] = Σ_ξ Aᵀ[a][ξ] (M Aᵀ)[ξ][b].
+      const arms = outputMatrix.flatMap((rowCoefficients) =>
+        outputMatrix.map((_, b) => linearCombination(rowCoefficients, (xi) => rightTransform[b]![xi]!, "float32")),
       );
       const phase = add(mul(rem(h!, int(tile)), int(tile)), rem(w!, int(tile)));
       const value = selectByIndex(phase, arms);
