@@ -36,7 +36,7 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
     if (inner !== undefined) return inner;
     if (value.constant !== undefined && value.dtype === "bool" && value.constant.data.length > 1) {
       // A constant mask is stored as int32 and read through `!= 0`: 32-bit loads vectorize, bytes do not.
-      const wide = makeConstantValue(`${value.name}_i32`, widenBool(value.constant));
+      const wide = widenedMask(value);
       const words = placeholder(wide.name, "int32", value.shape as number[]);
       inputs.set(words, wide);
       const mask = compute(value.name, value.shape as number[], (indices) =>
@@ -85,12 +85,18 @@ export function buildGroupTe(group: FusedGroup): GroupTe {
   return { outputs: group.outputs.map((value, index) => ({ value, tensor: tensors[index]! })), inputs };
 }
 
-function widenBool(data: TensorData): TensorData {
-  return makeTensorData(
-    "int32",
-    data.shape,
-    Int32Array.from(data.data as Uint8Array, (value) => (value ? 1 : 0)),
-  );
+/** One int32 copy per constant mask, however many groups read it (a causal mask in every layer). */
+const widenedMasks = new WeakMap<Value, Value>();
+
+function widenedMask(value: Value): Value {
+  let wide = widenedMasks.get(value);
+  if (wide === undefined) {
+    const data = value.constant!;
+    const words = Int32Array.from(data.data as Uint8Array, (element) => (element ? 1 : 0));
+    wide = makeConstantValue(`${value.name}_i32`, makeTensorData("int32", data.shape, words));
+    widenedMasks.set(value, wide);
+  }
+  return wide;
 }
 
 /** A one-element float32 or int32 constant (a GELU's √2, a Clip bound, an epsilon). */

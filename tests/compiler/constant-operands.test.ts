@@ -48,3 +48,26 @@ test("a constant bool mask gives onnxruntime-node's numbers", async () => {
   const data = Float32Array.from({ length: ROWS * COLUMNS }, (_, index) => Math.sin(index));
   await expectMatchesOrt(maskedModel(), { x: { dtype: "float32", data, dims: [ROWS, COLUMNS] } }, { threads: 1 });
 });
+
+test("groups reading one constant mask share one int32 copy of it", () => {
+  const mask = makeTensorData("bool", [ROWS, COLUMNS], new Uint8Array(ROWS * COLUMNS).fill(1));
+  const bytes = encodeModel({
+    opset: 17,
+    inputs: [{ name: "x", dtype: "float32", shape: [ROWS, COLUMNS] }],
+    outputs: [{ name: "y", dtype: "float32", shape: null }],
+    nodes: [
+      { opType: "Where", inputs: ["mask", "x", "minus"], outputs: ["first"] },
+      { opType: "Softmax", inputs: ["first"], outputs: ["soft"], attributes: { axis: -1 } },
+      { opType: "Where", inputs: ["mask", "soft", "minus"], outputs: ["y"] },
+    ],
+    initializers: [
+      { name: "mask", data: mask },
+      { name: "minus", data: makeTensorData("float32", [], Float32Array.of(-1e9)) },
+    ],
+  });
+  const masks = lowerModel({ bytes })
+    .steps.flatMap((step) => step.group.inputs)
+    .filter((value) => value.name === "mask_i32");
+  assert.equal(masks.length, 2, "both Where groups read the mask");
+  assert.equal(masks[0], masks[1], "through the same value");
+});
