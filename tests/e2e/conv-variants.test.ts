@@ -8,9 +8,8 @@
  */
 import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import { encodeModel } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
 import { pseudoRandom, size } from "../support/random.js";
+import { convModel, THREADS_AND_LAYOUTS } from "../support/conv-model.js";
 
 interface Variant {
   readonly name: string;
@@ -69,30 +68,9 @@ const VARIANTS: readonly Variant[] = [
 ];
 
 for (const [index, variant] of VARIANTS.entries()) {
-  for (const [threads, layout] of [
-    [1, "NHWC"],
-    [2, "NHWC"],
-    [1, "NCHW"],
-    [2, "NCHW"],
-  ] as const) {
+  for (const [threads, layout] of THREADS_AND_LAYOUTS) {
     test(`Conv ${variant.name} matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
-      const channels = variant.weights[0]!;
-      const bytes = encodeModel({
-        opset: 17,
-        inputs: [{ name: "x", dtype: "float32", shape: variant.input }],
-        outputs: [{ name: "y", dtype: "float32", shape: null }],
-        nodes: [
-          { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["conv"], attributes: variant.attributes },
-          { opType: "Relu", inputs: ["conv"], outputs: ["y"] },
-        ],
-        initializers: [
-          {
-            name: "w",
-            data: makeTensorData("float32", variant.weights, pseudoRandom(size(variant.weights), 11 + index)),
-          },
-          { name: "b", data: makeTensorData("float32", [channels], pseudoRandom(channels, 97 + index)) },
-        ],
-      });
+      const bytes = convModel({ ...variant, epilogue: "relu", weightSeed: 11 + index, biasSeed: 97 + index });
       const data = pseudoRandom(size(variant.input), 5 + index);
       await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: variant.input } }, { threads, layout });
     });

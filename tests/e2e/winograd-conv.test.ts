@@ -10,10 +10,9 @@
 import assert from "node:assert/strict";
 import { test } from "node:test";
 import { expectMatchesOrt } from "../support/ort-oracle.js";
-import { encodeModel } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
 import { lowerModel } from "../../src/compiler/compile-model.js";
 import { pseudoRandom, size } from "../support/random.js";
+import { convModel, THREADS_AND_LAYOUTS } from "../support/conv-model.js";
 
 interface Variant {
   readonly name: string;
@@ -39,29 +38,13 @@ const VARIANTS: readonly Variant[] = [
 ];
 
 function modelOf(variant: Variant, index: number): Uint8Array {
-  const weights = [variant.outChannels, variant.input[1], 3, 3];
-  const tail =
-    variant.residual === true
-      ? [
-          { opType: "Add", inputs: ["conv", "x"], outputs: ["sum"] },
-          { opType: "Relu", inputs: ["sum"], outputs: ["y"] },
-        ]
-      : [{ opType: "Relu", inputs: ["conv"], outputs: ["y"] }];
-  return encodeModel({
-    opset: 17,
-    inputs: [{ name: "x", dtype: "float32", shape: variant.input }],
-    outputs: [{ name: "y", dtype: "float32", shape: null }],
-    nodes: [
-      { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["conv"], attributes: { pads: variant.pads } },
-      ...tail,
-    ],
-    initializers: [
-      { name: "w", data: makeTensorData("float32", weights, pseudoRandom(size(weights), 11 + index)) },
-      {
-        name: "b",
-        data: makeTensorData("float32", [variant.outChannels], pseudoRandom(variant.outChannels, 97 + index)),
-      },
-    ],
+  return convModel({
+    input: variant.input,
+    weights: [variant.outChannels, variant.input[1], 3, 3],
+    attributes: { pads: variant.pads },
+    epilogue: variant.residual === true ? "residual-relu" : "relu",
+    weightSeed: 11 + index,
+    biasSeed: 97 + index,
   });
 }
 
@@ -72,12 +55,7 @@ for (const [index, variant] of VARIANTS.entries()) {
     assert.deepEqual(ops.slice(0, 4), ["WinogradInput", "Reshape", "MatMul", "WinogradOutput"]);
     assert.ok(!ops.includes("Conv"));
   });
-  for (const [threads, layout] of [
-    [1, "NHWC"],
-    [2, "NHWC"],
-    [1, "NCHW"],
-    [2, "NCHW"],
-  ] as const) {
+  for (const [threads, layout] of THREADS_AND_LAYOUTS) {
     test(`Winograd conv ${variant.name} matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
       const data = pseudoRandom(size(variant.input), 5 + index);
       const feeds = { x: { dtype: "float32", data, dims: variant.input } } as const;

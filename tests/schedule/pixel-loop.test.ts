@@ -10,9 +10,8 @@ import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
 import assert from "node:assert/strict";
 import { inspectModel } from "../../src/compiler/compile-model.js";
-import { encodeModel } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
 import { pseudoRandom, size } from "../support/random.js";
+import { convModel } from "../support/conv-model.js";
 
 interface Case {
   readonly name: string;
@@ -40,20 +39,7 @@ const CASES: readonly Case[] = [
 ];
 
 function modelOf(item: Case, seed: number): Uint8Array {
-  const channels = item.weights[0]!;
-  return encodeModel({
-    opset: 17,
-    inputs: [{ name: "x", dtype: "float32", shape: item.input }],
-    outputs: [{ name: "y", dtype: "float32", shape: null }],
-    nodes: [
-      { opType: "Conv", inputs: ["x", "w", "b"], outputs: ["t"], attributes: item.attributes },
-      { opType: "Relu", inputs: ["t"], outputs: ["y"], attributes: {} },
-    ],
-    initializers: [
-      { name: "w", data: makeTensorData("float32", item.weights, pseudoRandom(size(item.weights), seed)) },
-      { name: "b", data: makeTensorData("float32", [channels], pseudoRandom(channels, seed + 1)) },
-    ],
-  });
+  return convModel({ ...item, epilogue: "relu", weightSeed: seed, biasSeed: seed + 1 });
 }
 
 /** The printout of the conv's kernel alone (channels-last adds transpose kernels around it). */
