@@ -22,12 +22,14 @@ import type { AttributeValue, Graph, Node, Value } from "../ir.js";
 import { isStaticShape } from "../ir.js";
 import { makePlaceholderContext, opDefinitionOf } from "../fold-node.js";
 import { type TensorData, makeTensorData } from "../../support/tensor-data.js";
-import { allocateTypedArray } from "../../support/dtype.js";
+import { placeholder } from "../../te/tensor.js";
+import { evaluateTe } from "../../te/evaluate.js";
 import { TESSERA_DOMAIN } from "../../te/ops/registry.js";
 import {
   CHANNELS_LAST_FORMS,
   DATA_LAYOUT,
   type LayoutCarriers,
+  permutedView,
   toChannelsFirst,
   toChannelsLast,
 } from "../../te/ops/nn/channels-last.js";
@@ -216,22 +218,9 @@ function concatAxis(node: Node): number {
   return toChannelsLast(RANK).indexOf(axis < 0 ? axis + RANK : axis);
 }
 
-/** data (of shape `shape`) transposed: the result's dim d is the source's dim perm[d]. */
+/** data viewed with shape `shape`, transposed (the result's dim d is the source's dim perm[d]) by the TE interpreter. */
 function permuteData(data: TensorData, shape: readonly number[], perm: readonly number[]): TensorData {
-  const outShape = perm.map((dim) => shape[dim]!);
-  const strides = shape.map((_, dim) => shape.slice(dim + 1).reduce((product, extent) => product * extent, 1));
-  const result = allocateTypedArray(data.dtype, data.data.length);
-  const index = new Array<number>(outShape.length).fill(0);
-  for (let flat = 0; flat < result.length; flat++) {
-    let source = 0;
-    perm.forEach((from, to) => {
-      source += index[to]! * strides[from]!;
-    });
-    (result as Float32Array)[flat] = (data.data as Float32Array)[source]!;
-    for (let dim = outShape.length - 1; dim >= 0; dim--) {
-      if (++index[dim]! < outShape[dim]!) break;
-      index[dim] = 0;
-    }
-  }
-  return makeTensorData(data.dtype, outShape, result);
+  const source = placeholder("constant", data.dtype, shape);
+  const [result] = evaluateTe([permutedView(source, perm, "relaid")], new Map([[source, { ...data, shape }]]));
+  return result!;
 }
