@@ -13,8 +13,8 @@
  *   (or [n, h, w, o] in channels-last layout: the same loop order, so the stores become contiguous)
  */
 import type { LoopNest } from "../loop/nest.js";
-import { type ScheduleRecord, fuse, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
-import { LANES, ScheduleBuilder, computeStagesAt } from "./schedule-builder.js";
+import { type ScheduleRecord, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
+import { LANES, ScheduleBuilder, computeStagesAt, fuseChain } from "./schedule-builder.js";
 
 export function scheduleWinogradInput(nest: LoopNest, outputShape: readonly number[]): ScheduleRecord[] {
   const builder = new ScheduleBuilder(nest);
@@ -24,7 +24,7 @@ export function scheduleWinogradInput(nest: LoopNest, outputShape: readonly numb
   builder.attempt(reorder([...tileLoops, `${channel}.outer`, ...present(position), `${channel}.inner`]));
   if (position !== null) builder.attempt(unroll(position));
   builder.attempt(vectorize(`${channel}.inner`));
-  parallelizeOuter(builder, present(batch, rows));
+  parallelizeOuter(builder, present(batch, rows).length);
   return builder.records;
 }
 
@@ -52,7 +52,7 @@ export function scheduleWinogradOutput(
   builder.attempt(reorder([...outer, `${channel}.outer`, ...phases, `${channel}.inner`]));
   for (const phase of phases) builder.attempt(unroll(phase));
   builder.attempt(vectorize(`${channel}.inner`));
-  parallelizeOuter(builder, outer.slice(0, batch === null ? 1 : 2));
+  parallelizeOuter(builder, Math.min(outer.length, batch === null ? 1 : 2));
   return builder.records;
 }
 
@@ -72,14 +72,9 @@ function present(...names: (string | null)[]): string[] {
   return names.filter((name): name is string => name !== null);
 }
 
-/** Fuses the given leading loops into one task loop and marks it parallel. */
-function parallelizeOuter(builder: ScheduleBuilder, loops: readonly string[]): void {
-  if (loops.length === 0) return;
-  let name = loops[0]!;
-  for (const next of loops.slice(1)) {
-    const fused = `${name}.${next}.fused`;
-    if (!builder.attempt(fuse(name, next, fused))) break;
-    name = fused;
-  }
-  builder.attempt(parallel(name));
+/** Fuses the first `count` loops of the output chain (the leading loops after the reorder) into the task loop. */
+function parallelizeOuter(builder: ScheduleBuilder, count: number): void {
+  if (count === 0) return;
+  const name = fuseChain(builder, count);
+  if (name !== null) builder.attempt(parallel(name));
 }
