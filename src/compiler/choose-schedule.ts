@@ -16,7 +16,7 @@ import { scheduleChannelColumns, scheduleOutFusable } from "../schedule/default-
 import { ScheduleBuilder, computeStagesAt } from "../schedule/schedule-builder.js";
 import { scheduleWinogradInput, scheduleWinogradOutput } from "../schedule/winograd-schedule.js";
 import { scheduleChannelsLastConv, scheduleChannelsLastDenseConv } from "../schedule/channels-last-schedule.js";
-import { convPacksWeights } from "../te/ops/nn/conv.js";
+import { convIsDense, convWeightLayout } from "../te/ops/nn/conv.js";
 import { DATA_LAYOUT } from "../te/ops/nn/channels-last.js";
 import { TESSERA_DOMAIN } from "../te/ops/registry.js";
 
@@ -32,7 +32,7 @@ export function scheduleOf(group: FusedGroup, nest: LoopNest): ScheduleRecord[] 
   if (anchor.domain === TESSERA_DOMAIN && anchor.opType === "WinogradOutput") {
     return scheduleWinogradOutput(nest, outputShape, attributes.int("tile"), channelsLast);
   }
-  if (channelsLast && anchor.opType === "Conv" && convPacksWeights(anchor)) return scheduleChannelsLastDenseConv(nest);
+  if (channelsLast && convIsDense(anchor, true)) return scheduleChannelsLastDenseConv(nest);
   if (weightsOutweighRows(anchor)) {
     const builder = new ScheduleBuilder(nest);
     computeStagesAt(builder);
@@ -40,7 +40,7 @@ export function scheduleOf(group: FusedGroup, nest: LoopNest): ScheduleRecord[] 
     return builder.records;
   }
   if (channelsLast && anchor.opType === "Conv") return scheduleChannelsLastConv(nest, outputShape);
-  return convPacksWeights(anchor)
+  return convWeightLayout(anchor, channelsLast) === "panels"
     ? scheduleChannelColumns(nest, anchor.outputs[0]!.shape as number[])
     : defaultSchedule(nest, group.pattern);
 }

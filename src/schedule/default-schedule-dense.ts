@@ -2,7 +2,7 @@
  * Default schedules of dense groups (conv, matmul, gemm: pattern
  * out-fusable): a register-tiled outer-product micro-kernel.
  */
-import type { Expr } from "../te/expr.js";
+import { childrenOf, type Expr, type Var } from "../te/expr.js";
 import { dtypeBytes } from "../support/dtype.js";
 import type { For, Stmt } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
@@ -265,14 +265,21 @@ function panelsBeforeRows(names: readonly string[], columns: For, row: For): str
 
 /**
  * Vectorizes the output columns: split by 4 (two vectors per step when the
- * extent allows), or vectorized whole with a scalar remainder when 4 does
- * not divide the extent. Returns the loops to place innermost, in order:
- * the vector-step loop to unroll (if any), then the column loop itself.
+ * extent allows). When 4 does not divide the extent, blocks of two vectors
+ * with the last block overlapping the one before (their column loads must
+ * be contiguous across the whole extent, as a channels-last conv's taps
+ * are), else vectorized whole with a scalar remainder. Returns the loops to
+ * place innermost, in order: the vector-step loop to unroll (if any), then
+ * the vector loop.
  */
 function vectorizeColumns(builder: ScheduleBuilder, columns: For): string[] {
   const column = columns.loopVar.name;
   const extent = extentOf(columns);
   if (extent % LANES !== 0) {
+    const block = 2 * LANES;
+    const blocks = [splitOverlap(column, block), split(`${column}.inner`, LANES), vectorize(`${column}.inner.inner`)];
+    const contiguous = extent > block && !columnsInQuotients(builder, columns.loopVar);
+    if (contiguous && builder.attempt(...blocks)) return [`${column}.inner.outer`, `${column}.inner.inner`];
     builder.attempt(vectorize(column));
     return [column];
   }
@@ -283,10 +290,43 @@ function vectorizeColumns(builder: ScheduleBuilder, columns: For): string[] {
 }
 
 /**
+ * Whether `index` changes between the lanes of a column vector: it mentions
+ * `variable` other than as `variable / d` with d a multiple of LANES (the
+ * same for the LANES aligned columns of one vector).
+ */
+function variesAcrossLanes(index: Expr, variable: Var): boolean {
+  if (index.kind === "var") return index === variable;
+  const quotient = index.kind === "binary" && index.op === "div" && index.a === variable && index.b.kind === "const";
+  if (quotient && Number(index.b.value) % LANES === 0) return false;
+  return childrenOf(index).some((child) => variesAcrossLanes(child, variable));
+}
+
+/**
+ * Whether some load reads the columns through a quotient or remainder (a
+ * packed panel's [c / 8][…][c % 8]): then 4 neighbouring columns are not
+ * contiguous across panel boundaries, and overlapping blocks would not vectorize.
+ */
+function columnsInQuotients(builder: ScheduleBuilder, variable: Var): boolean {
+  let found = false;
+  walkStmt(builder.nest.body, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        const divides = part.kind === "binary" && (part.op === "div" || part.op === "rem");
+        if (divides && mentionsVar(part, (candidate) => candidate === variable)) found = true;
+      });
+    }
+  });
+  return found;
+}
+
+/**
  * The output loop to unroll-and-jam with the vector columns: one whose
- * variable no load inside the reduction that depends on the columns uses
- * (so the copies share those vector loads), preferring the innermost such
- * loop with extent ≥ 2. Epilogue loads (a residual add) do not count.
+ * variable no load inside the reduction that varies along the columns
+ * uses (so the copies share those vector loads), preferring the innermost
+ * such loop with extent ≥ 2. Epilogue loads (a residual add) do not count,
+ * nor do loads that the columns reach only through a quotient by a multiple
+ * of the vector width: a grouped conv's input channel (c / M_g)·C_g + rc is
+ * one broadcast per vector when 4 divides M_g.
  */
 function chooseRowLoop(builder: ScheduleBuilder, candidates: readonly For[], columns: For): For | null {
   const columnLoads: Expr[] = [];
@@ -294,9 +334,7 @@ function chooseRowLoop(builder: ScheduleBuilder, candidates: readonly For[], col
     if (!enclosing.some((loop) => builder.isReduction(loop))) return;
     for (const expr of exprsOfStmt(node)) {
       visitExpr(expr, (part) => {
-        if (part.kind === "load" && mentionsVar(part.index, (variable) => variable === columns.loopVar)) {
-          columnLoads.push(part.index);
-        }
+        if (part.kind === "load" && variesAcrossLanes(part.index, columns.loopVar)) columnLoads.push(part.index);
       });
     }
   });

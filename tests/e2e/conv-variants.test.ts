@@ -2,7 +2,8 @@
  * Convolutions with constant weights take the packed implicit-GEMM path
  * (weights re-laid in 8-channel panels at compile time). Each variant here
  * is compiled and run through the public API and compared with
- * onnxruntime-node: output channels not a multiple of 8, strides, groups,
+ * onnxruntime-node: output channels not a multiple of 8 (or of 4: the
+ * channels-last taps layout with overlapping column blocks), strides, groups,
  * dilations, asymmetric pads, 1×1 and 1-D/3-D convolutions, and small
  * spatial sizes where the width does not split by 4.
  */
@@ -62,6 +63,26 @@ const VARIANTS: readonly Variant[] = [
     input: [1, 6, 9, 9],
     weights: [6, 1, 3, 3],
     attributes: { group: 6, pads: [1, 1, 1, 1] },
+  },
+  { name: "Co=58 1x1 (overlapping column blocks)", input: [1, 58, 6, 7], weights: [58, 58, 1, 1], attributes: {} },
+  {
+    name: "Co=10 3x3 stride 2 (overlapping column blocks)",
+    input: [1, 7, 11, 9],
+    weights: [10, 7, 3, 3],
+    attributes: { strides: [2, 2], pads: [1, 1, 1, 1] },
+  },
+  { name: "Co=6 1x1 (fewer channels than a block)", input: [1, 5, 4, 6], weights: [6, 5, 1, 1], attributes: {} },
+  {
+    name: "groups 8 with 4 channels per group",
+    input: [1, 32, 9, 10],
+    weights: [32, 4, 3, 3],
+    attributes: { group: 8, pads: [1, 1, 1, 1] },
+  },
+  {
+    name: "groups 3 with 2 channels per group",
+    input: [1, 6, 7, 7],
+    weights: [6, 2, 3, 3],
+    attributes: { group: 3, pads: [1, 1, 1, 1] },
   },
   { name: "1-D", input: [1, 6, 20], weights: [10, 6, 5], attributes: { pads: [2, 2] } },
   { name: "3-D", input: [1, 2, 5, 6, 7], weights: [9, 2, 3, 3, 3], attributes: { pads: [1, 1, 1, 1, 1, 1] } },

@@ -6,14 +6,21 @@
  * where g = m / (M / group). The bias is folded in as an epilogue of the
  * reduction, so a following activation fuses after it.
  *
- * Constant weights of a conv whose output channels come in whole groups of
- * CHANNEL_PANEL per input group (any dense conv; grouped ones with
- * M / group a multiple of 8) are read through a packed copy laid out
- * [ceil(M/8)][C/group][k…][8] (zero-padded past M), marked `materialize` so
- * the compiler folds it into a new weight: the implicit-GEMM micro-kernel
+ * Constant weights of a conv whose output channels come in whole vectors
+ * per input group (a dense conv; a grouped one with M / group a multiple of
+ * 4) are read through a packed copy laid out [ceil(M/8)][C/group][k…][8]
+ * (zero-padded past M), marked `materialize` so the compiler folds it into
+ * a new weight: the implicit-GEMM micro-kernel
  * (schedule/default-schedule-dense.ts) takes 8 output channels as its vector
  * columns and reads their weights for one (rc, r…) step as two contiguous
  * vectors, while each input element is one scalar broadcast.
+ *
+ * Channels-last convs read depthwise weights, and dense weights whose
+ * output channels do not fill panels of 8 (ShuffleNet's 58), through a copy
+ * laid out [k…][C/group][M]: the output channels are contiguous for every
+ * (r…, rc) step, so any 4 neighbouring channels are one vector load and the
+ * micro-kernel can cover M with overlapping column blocks instead of a
+ * zero-padded panel whose padding it could not store.
  */
 import { type Expr, add, binary, compare, constant, div, int, mul, rem, select, tload } from "../../expr.js";
 import type { Node } from "../../../graph/ir.js";
@@ -71,20 +78,39 @@ function biasOf(context: OpBuildContext, channels: number): TeTensor | null {
 /** Output channels per packed weight panel: two f32x4 vectors. */
 export const CHANNEL_PANEL = 8;
 
+/** How a Conv reads its weights: channel panels, taps [k…][C/g][M] (both packed at compile time), or W itself. */
+export type ConvWeightLayout = "panels" | "taps" | "plain";
+
+/** Lanes of an f32x4 vector. */
+const LANES = 4;
+
 /**
- * Whether a Conv node reads its weights through channel panels: W constant
- * and every panel of 8 output channels within one group (so the input a
- * panel reads does not depend on the channel within it).
+ * The weight layout of a Conv node (see the file comment). W must be
+ * constant to be packed. Panels need each vector of 4 output channels within
+ * one group (so the input a vector reads does not depend on the channel
+ * within it); a channels-last conv reads taps instead when it is depthwise,
+ * or dense with output channels that do not fill panels of 8.
  */
-export function convPacksWeights(node: Node): boolean {
-  const weights = node.inputs[1];
-  if (node.opType !== "Conv" || weights === null || weights === undefined || weights.constant === undefined)
-    return false;
+export function convWeightLayout(node: Node, channelsLast: boolean): ConvWeightLayout {
+  const weights = node.inputs[1]?.constant;
+  if (node.opType !== "Conv" || weights === undefined) return "plain";
+  const [outputs, perGroupIn] = weights.shape;
+  if (outputs === undefined || perGroupIn === undefined) return "plain";
+  const group = groupOf(node);
+  if (channelsLast && group === outputs && perGroupIn === 1) return "taps";
+  if (group === 1) return channelsLast && outputs % CHANNEL_PANEL !== 0 ? "taps" : "panels";
+  return (outputs / group) % LANES === 0 ? "panels" : "plain";
+}
+
+/** Whether a Conv runs the dense micro-kernel: packed weights, and not depthwise. */
+export function convIsDense(node: Node, channelsLast: boolean): boolean {
+  const layout = convWeightLayout(node, channelsLast);
+  return layout === "panels" || (layout === "taps" && groupOf(node) === 1);
+}
+
+function groupOf(node: Node): number {
   const attribute = node.attributes.get("group");
-  const group = attribute?.kind === "int" ? attribute.value : 1;
-  const outputs = weights.shape?.[0];
-  if (typeof outputs !== "number") return false;
-  return group === 1 || (outputs / group) % CHANNEL_PANEL === 0;
+  return attribute?.kind === "int" ? attribute.value : 1;
 }
 
 /**
@@ -116,26 +142,17 @@ function packChannels(w: TeTensor, channelsInnermost: boolean): TeTensor {
   );
 }
 
-/**
- * Whether a conv is depthwise (one input and one output channel per group)
- * with constant weights in channels-last layout: its weights are read
- * through a copy laid out [k…][M], so the vector of neighbouring channels'
- * taps, which the channels-last kernel multiplies with a contiguous input
- * vector, is contiguous too.
- */
-function packsDepthwise(context: OpBuildContext, w: TeTensor, group: number): boolean {
-  const input = requireInput(context, 1);
-  return layoutOf(context) === "NHWC" && input.constant !== null && w.shape[1] === 1 && w.shape[0] === group;
-}
-
-/** W [M, 1, k…] as [k…, M]. */
-function packDepthwise(w: TeTensor): TeTensor {
-  const [channels, , ...kernel] = w.shape as [number, number, ...number[]];
+/** W [M, C/g, k…] as [k…, C/g, M]. */
+function packTaps(w: TeTensor): TeTensor {
+  const [channels, perGroupIn, ...kernel] = w.shape as [number, number, ...number[]];
   return compute(
     `${w.name}_taps`,
-    [...kernel, channels],
-    (indices) => tload(w, [indices[indices.length - 1]!, int(0), ...indices.slice(0, -1)]),
-    [...spatialNames(kernel.length, "r"), "m"],
+    [...kernel, perGroupIn, channels],
+    (indices) => {
+      const [reduced, channel] = indices.slice(-2) as [Expr, Expr];
+      return tload(w, [channel, reduced, ...indices.slice(0, -2)]);
+    },
+    [...spatialNames(kernel.length, "r"), "rc", "m"],
     { materialize: true },
   );
 }
@@ -145,7 +162,7 @@ interface ConvOperands {
   readonly w: TeTensor;
   /** W re-laid in channel panels (see packChannels), or null to read W itself. */
   readonly packed: TeTensor | null;
-  /** Depthwise W re-laid [k…][M] (see packDepthwise), or null. */
+  /** W re-laid [k…][C/g][M] (see packTaps), or null. */
   readonly taps: TeTensor | null;
   /** Reduce the input channel innermost (after the window), as channels-last input lays it out. */
   readonly channelsInnermost: boolean;
@@ -163,11 +180,10 @@ function buildConv(context: OpBuildContext): TeTensor {
   const geometry = windowGeometry(context, x.shape.slice(2), kernel);
   // Channels-last: the input channel is the innermost reduction loop, contiguous with the window's columns.
   const channelsInnermost = layoutOf(context) === "NHWC";
-  const packed =
-    convPacksWeights(context.node) && requireInput(context, 1).constant !== null
-      ? packChannels(w, channelsInnermost)
-      : null;
-  const taps = packed === null && packsDepthwise(context, w, group) ? packDepthwise(w) : null;
+  const layout =
+    requireInput(context, 1).constant !== null ? convWeightLayout(context.node, channelsInnermost) : "plain";
+  const packed = layout === "panels" ? packChannels(w, channelsInnermost) : null;
+  const taps = layout === "taps" ? packTaps(w) : null;
   const bias = biasOf(context, w.shape[0]!);
   const operands: ConvOperands = { x, w, packed, taps, bias, group, geometry, channelsInnermost };
   const shape = [x.shape[0]!, w.shape[0]!, ...geometry.output];
@@ -197,7 +213,7 @@ function convBody(operands: ConvOperands, indices: readonly Expr[]): Expr {
           rem(channel, int(CHANNEL_PANEL)),
         ])
       : taps !== null
-        ? tload(taps, [...window, channel])
+        ? tload(taps, [...window, reducedChannel, channel])
         : tload(w, [channel, reducedChannel, ...window]);
   const sum = reduceOver("sum", reduction.axes, mul(input, weight));
   return bias === null ? sum : add(sum, tload(bias, [channel]));
