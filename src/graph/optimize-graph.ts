@@ -14,6 +14,7 @@ import { foldConstants } from "./passes/fold-constants.js";
 import { fuseLayerNorm } from "./passes/fuse-layer-norm.js";
 import { winogradConv } from "./passes/winograd-conv.js";
 import { convertLayout } from "./passes/convert-layout.js";
+import { explicitPad } from "./passes/explicit-pad.js";
 import { eliminateDeadNodes } from "./passes/eliminate-dead-nodes.js";
 import { fuseOperators } from "./passes/fuse-operators.js";
 import { type IdSource, defaultIds } from "./builder.js";
@@ -57,6 +58,7 @@ export const GRAPH_PASSES: readonly GraphPass[] = [
     name: "convert-layout",
     run: (graph, options) => (options.layout === "NHWC" ? convertLayout(graph, options.ids) : graph),
   },
+  { name: "explicit-pad", run: (graph, options) => explicitPad(graph, options.ids) },
   { name: "eliminate-dead-nodes", run: (graph) => eliminateDeadNodes(graph) },
   { name: "verify-graph", run: (graph) => verifyGraph(graph, { requireShapes: true }) },
 ];

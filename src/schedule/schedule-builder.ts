@@ -125,11 +125,34 @@ export function parallelizeRows(builder: ScheduleBuilder): void {
   if (name !== null && extentOf(builder.outputChain()[0]!) > 1) builder.attempt(parallel(name));
 }
 
+/**
+ * Unrolls reduction loops of at most SMALL_REDUCTION steps. Unrolling a loop
+ * around another loop jams its copies into the inner one, so a small loop
+ * around a long reduction (a 3×3 conv's window rows around its fused
+ * column·channel loop) stays a loop: jammed, every step of the long loop
+ * would load three times the operands, more than the registers hold.
+ */
 export function unrollSmallReductions(builder: ScheduleBuilder): void {
   const small: string[] = [];
   walkStmt(builder.nest.body, (node) => {
-    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) <= SMALL_REDUCTION)
+    if (
+      node.kind === "for" &&
+      builder.isReduction(node) &&
+      extentOf(node) <= SMALL_REDUCTION &&
+      !aroundLongReduction(builder, node)
+    )
       small.push(node.loopVar.name);
   });
   for (const name of small) builder.attempt(unroll(name));
+}
+
+/** A reduction loop this long inside a small one keeps the small one rolled (see unrollSmallReductions). */
+const LONG_REDUCTION = 64;
+
+function aroundLongReduction(builder: ScheduleBuilder, loop: For): boolean {
+  let found = false;
+  walkStmt(loop.body, (node) => {
+    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) >= LONG_REDUCTION) found = true;
+  });
+  return found;
 }

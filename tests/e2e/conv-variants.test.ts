@@ -84,6 +84,13 @@ const VARIANTS: readonly Variant[] = [
     weights: [6, 2, 3, 3],
     attributes: { group: 3, pads: [1, 1, 1, 1] },
   },
+  {
+    name: "5x5 pad 2 (explicitly padded input)",
+    input: [1, 8, 9, 11],
+    weights: [16, 8, 5, 5],
+    attributes: { pads: [2, 2, 2, 2] },
+  },
+  { name: "1x7 pad (0, 3)", input: [1, 8, 6, 9], weights: [8, 8, 1, 7], attributes: { pads: [0, 3, 0, 3] } },
   { name: "1-D", input: [1, 6, 20], weights: [10, 6, 5], attributes: { pads: [2, 2] } },
   { name: "3-D", input: [1, 2, 5, 6, 7], weights: [9, 2, 3, 3, 3], attributes: { pads: [1, 1, 1, 1, 1, 1] } },
 ];

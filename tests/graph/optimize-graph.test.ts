@@ -55,14 +55,16 @@ test("optimizeGraph runs the pipeline: BN folded, copies gone, conv epilogues fu
     graph.nodes.map((node) => `${node.opType}:${node.name}`),
     [
       "Transpose:x_nhwc_transpose",
+      "Pad:conv1_pad",
       "Conv:conv1",
       "Relu:relu1",
+      "Pad:conv2_pad",
       "Conv:conv2",
       "Add:residual",
       "Relu:relu2",
       "Transpose:y_transpose",
     ],
-    "the conv chain runs channels-last, with transposes only at the graph's edges",
+    "the conv chain runs channels-last, with transposes only at the graph's edges and explicitly padded inputs",
   );
   assert.deepEqual(
     graph.outputs.map((value) => [value.name, value.shape]),
@@ -70,7 +72,14 @@ test("optimizeGraph runs the pipeline: BN folded, copies gone, conv epilogues fu
   );
   assert.deepEqual(
     fused.groups.map((group) => group.name),
-    ["fused_transpose_0", "fused_conv_relu_1", "fused_conv_add_relu_2", "fused_transpose_3"],
+    [
+      "fused_transpose_0",
+      "fused_pad_1",
+      "fused_conv_relu_2",
+      "fused_pad_3",
+      "fused_conv_add_relu_4",
+      "fused_transpose_5",
+    ],
   );
   assert.equal(dumps.length, 1);
   assert.match(dumps[0]!, /^\/\/ after fold-batch-norm\ngraph test/);
@@ -86,6 +95,7 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     "fuse-layer-norm",
     "winograd-conv",
     "convert-layout",
+    "explicit-pad",
     "eliminate-dead-nodes",
     "verify-graph",
     "fuse-operators",
