@@ -1,134 +1,132 @@
 /**
- * A CNN built from the blocks of networks beyond the shared models —
- * EfficientNet/MobileNetV3 (SiLU, depthwise, squeeze-excite, hard-swish),
- * ShuffleNet (channel shuffle, grouped 1×1), GoogLeNet/DenseNet (pool
- * branches and Concat, ceil_mode), dilated convs and a nearest upsample —
- * compared with onnxruntime-node at 1 and 2 threads.
+ * CNN building blocks beyond the shared models, checked against
+ * onnxruntime-node at 1 and 2 threads in both layouts: a squeeze-excitation
+ * block with SiLU and a 5×5 depthwise conv (EfficientNet), a ShuffleNet V2
+ * unit (58-channel branches, channel shuffle), a ResNeXt bottleneck (4
+ * channels per group) and Inception's factorized 1×7 / 7×1 convs.
  */
-import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
 import { encodeModel, type InitializerSpec, type NodeSpec } from "../../src/onnx/encode-model.js";
 import { makeTensorData } from "../../src/support/tensor-data.js";
+import { expectMatchesOrt } from "../support/ort-oracle.js";
+import { pseudoRandom, size } from "../support/random.js";
+import { THREADS_AND_LAYOUTS } from "../support/conv-model.js";
 
-let seed = 1;
-function weights(name: string, shape: readonly number[], scale = 0.3): InitializerSpec {
-  let state = seed++ * 7919;
-  const length = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 32 - 0.5) * 2 * scale;
-  });
-  return { name, data: makeTensorData("float32", shape, data) };
-}
-const positive = (name: string, shape: readonly number[]): InitializerSpec => {
-  const spec = weights(name, shape, 0.4);
-  const data = Float32Array.from(spec.data.data as Float32Array, (value) => Math.abs(value) + 0.5);
-  return { name, data: makeTensorData("float32", shape, data) };
-};
-const ints = (name: string, values: readonly number[]): InitializerSpec => ({
-  name,
-  data: makeTensorData("int64", [values.length], BigInt64Array.from(values.map(BigInt))),
-});
-const floats = (name: string, values: readonly number[]): InitializerSpec => ({
-  name,
-  data: makeTensorData("float32", [values.length], Float32Array.from(values)),
-});
-const node = (opType: string, inputs: string[], outputs: string[], attributes?: NodeSpec["attributes"]): NodeSpec => ({
-  opType,
-  inputs,
-  outputs,
-  ...(attributes === undefined ? {} : { attributes }),
-});
+/** Builds a single-input model node by node, with pseudo-random weights. */
+class BlockBuilder {
+  readonly nodes: NodeSpec[] = [];
+  readonly initializers: InitializerSpec[] = [];
+  private count = 0;
 
-function model(): Uint8Array {
-  const nodes: NodeSpec[] = [
-    node("Conv", ["input", "stem_w"], ["stem"], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] }),
-    node("BatchNormalization", ["stem", "bn_scale", "bn_bias", "bn_mean", "bn_var"], ["stem_bn"]),
-    node("Sigmoid", ["stem_bn"], ["stem_gate"]),
-    node("Mul", ["stem_bn", "stem_gate"], ["silu"]),
-    node("Conv", ["silu", "dw_w", "dw_b"], ["dw"], { kernel_shape: [3, 3], pads: [1, 1, 1, 1], group: 16 }),
-    node("HardSwish", ["dw"], ["dw_act"]),
-    node("GlobalAveragePool", ["dw_act"], ["se_pool"]),
-    node("Conv", ["se_pool", "se1_w", "se1_b"], ["se1"], { kernel_shape: [1, 1] }),
-    node("Relu", ["se1"], ["se1_act"]),
-    node("Conv", ["se1_act", "se2_w", "se2_b"], ["se2"], { kernel_shape: [1, 1] }),
-    node("HardSigmoid", ["se2"], ["se_gate"], { alpha: 1 / 6, beta: 0.5 }),
-    node("Mul", ["dw_act", "se_gate"], ["se_out"]),
-    node("Conv", ["se_out", "g_w"], ["grouped"], { kernel_shape: [1, 1], group: 2 }),
-    node("Reshape", ["grouped", "shuffle_5d"], ["shuffle_a"]),
-    node("Transpose", ["shuffle_a"], ["shuffle_b"], { perm: [0, 2, 1, 3, 4] }),
-    node("Reshape", ["shuffle_b", "shuffle_4d"], ["shuffled"]),
-    node("MaxPool", ["shuffled"], ["branch_max"], { kernel_shape: [3, 3], strides: [2, 2], ceil_mode: 1 }),
-    node("AveragePool", ["shuffled"], ["branch_avg"], {
-      kernel_shape: [3, 3],
-      strides: [2, 2],
-      pads: [1, 1, 1, 1],
-      count_include_pad: 0,
-    }),
-    node("Conv", ["shuffled", "dil_w"], ["branch_dil_full"], {
-      kernel_shape: [3, 3],
-      dilations: [2, 2],
-      pads: [2, 2, 2, 2],
-      strides: [2, 2],
-    }),
-    node("LeakyRelu", ["branch_dil_full"], ["branch_dil"], { alpha: 0.1 }),
-    node("Concat", ["branch_max", "branch_avg", "branch_dil"], ["merged"], { axis: 1 }),
-    node("PRelu", ["merged", "prelu_slope"], ["merged_act"]),
-    node("Resize", ["merged_act", "", "scales"], ["upsampled"], { mode: "nearest" }),
-    node("Conv", ["upsampled", "head_w", "head_b"], ["head"], { kernel_shape: [3, 3], pads: [1, 1, 1, 1] }),
-    node("Clip", ["head", "clip_min", "clip_max"], ["head_clipped"]),
-    node("GlobalAveragePool", ["head_clipped"], ["pooled"]),
-    node("Flatten", ["pooled"], ["flat"]),
-    node("Gemm", ["flat", "fc_w", "fc_b"], ["fc"], { transB: 1 }),
-    node("Softmax", ["fc"], ["probabilities"], { axis: 1 }),
-  ];
-  const initializers: InitializerSpec[] = [
-    weights("stem_w", [16, 3, 3, 3]),
-    positive("bn_scale", [16]),
-    weights("bn_bias", [16]),
-    weights("bn_mean", [16]),
-    positive("bn_var", [16]),
-    weights("dw_w", [16, 1, 3, 3]),
-    weights("dw_b", [16]),
-    weights("se1_w", [4, 16, 1, 1]),
-    weights("se1_b", [4]),
-    weights("se2_w", [16, 4, 1, 1]),
-    weights("se2_b", [16]),
-    weights("g_w", [24, 8, 1, 1]),
-    ints("shuffle_5d", [1, 2, 12, 16, 16]),
-    ints("shuffle_4d", [1, 24, 16, 16]),
-    weights("dil_w", [8, 24, 3, 3]),
-    weights("prelu_slope", [56, 1, 1], 0.2),
-    floats("scales", [1, 1, 2, 2]),
-    weights("head_w", [12, 56, 3, 3], 0.1),
-    weights("head_b", [12]),
-    { name: "clip_min", data: makeTensorData("float32", [], Float32Array.of(-1)) },
-    { name: "clip_max", data: makeTensorData("float32", [], Float32Array.of(1.5)) },
-    weights("fc_w", [10, 12]),
-    weights("fc_b", [10]),
-  ];
-  return encodeModel({
-    name: "cnn_blocks",
-    opset: 17,
-    inputs: [{ name: "input", dtype: "float32", shape: [1, 3, 32, 32] }],
-    outputs: [
-      { name: "probabilities", dtype: "float32", shape: [1, 10] },
-      { name: "fc", dtype: "float32", shape: [1, 10] },
-      { name: "merged_act", dtype: "float32", shape: [1, 56, 8, 8] },
-    ],
-    nodes,
-    initializers,
-  });
+  private fresh(prefix: string): string {
+    return `${prefix}${this.count++}`;
+  }
+
+  weight(shape: readonly number[], scale: number): string {
+    const name = this.fresh("w");
+    const data = pseudoRandom(size(shape), this.count).map((value) => value * scale);
+    this.initializers.push({ name, data: makeTensorData("float32", shape, data) });
+    return name;
+  }
+
+  ints(values: readonly number[]): string {
+    const name = this.fresh("c");
+    this.initializers.push({
+      name,
+      data: makeTensorData("int64", [values.length], BigInt64Array.from(values.map(BigInt))),
+    });
+    return name;
+  }
+
+  op(opType: string, inputs: readonly string[], attributes: NodeSpec["attributes"] = {}): string {
+    const output = this.fresh("t");
+    this.nodes.push({ opType, inputs, outputs: [output], attributes });
+    return output;
+  }
+
+  conv(x: string, inputs: number, outputs: number, kernel: readonly [number, number], group = 1): string {
+    const [height, width] = kernel;
+    const pads = [height >> 1, width >> 1, height >> 1, width >> 1];
+    const fanIn = (inputs / group) * height * width;
+    const w = this.weight([outputs, inputs / group, height, width], 1 / Math.sqrt(fanIn));
+    return this.op("Conv", [x, w, this.weight([outputs], 0.1)], { kernel_shape: [height, width], pads, group });
+  }
+
+  silu(x: string): string {
+    return this.op("Mul", [x, this.op("Sigmoid", [x])]);
+  }
+
+  model(input: readonly number[], output: string): Uint8Array {
+    const rename = (name: string): string => (name === output ? "y" : name);
+    return encodeModel({
+      opset: 17,
+      inputs: [{ name: "x", dtype: "float32", shape: input }],
+      outputs: [{ name: "y", dtype: "float32", shape: null }],
+      nodes: this.nodes.map((node) => ({
+        ...node,
+        inputs: node.inputs?.map(rename),
+        outputs: node.outputs.map(rename),
+      })),
+      initializers: this.initializers,
+    });
+  }
 }
 
-for (const threads of [1, 2]) {
-  test(`CNN blocks (SE, depthwise, shuffle, pool branches, dilation, resize) match onnxruntime-node at ${threads} thread(s)`, async () => {
-    const bytes = model();
-    const data = Float32Array.from({ length: 3 * 32 * 32 }, (_, i) => Math.sin(i * 0.37));
-    await expectMatchesOrt(
-      bytes,
-      { input: { dtype: "float32", data, dims: [1, 3, 32, 32] } },
-      { threads, outputs: ["probabilities", "fc", "merged_act"] },
-    );
-  });
+function squeezeExcitation(): { input: number[]; bytes: Uint8Array } {
+  const b = new BlockBuilder();
+  const expanded = b.silu(b.conv("x", 8, 32, [1, 1]));
+  const depthwise = b.silu(b.conv(expanded, 32, 32, [5, 5], 32));
+  const squeezed = b.silu(b.conv(b.op("GlobalAveragePool", [depthwise]), 32, 4, [1, 1]));
+  const gate = b.op("Sigmoid", [b.conv(squeezed, 4, 32, [1, 1])]);
+  const projected = b.conv(b.op("Mul", [depthwise, gate]), 32, 8, [1, 1]);
+  return { input: [1, 8, 9, 10], bytes: b.model([1, 8, 9, 10], b.op("Add", [projected, "x"])) };
+}
+
+function shuffleUnit(): { input: number[]; bytes: Uint8Array } {
+  const b = new BlockBuilder();
+  const kept = b.op("Slice", ["x", b.ints([0]), b.ints([58]), b.ints([1])]);
+  const branch = b.op("Slice", ["x", b.ints([58]), b.ints([116]), b.ints([1])]);
+  let h = b.op("Relu", [b.conv(branch, 58, 58, [1, 1])]);
+  h = b.op("Relu", [b.conv(b.conv(h, 58, 58, [3, 3], 58), 58, 58, [1, 1])]);
+  const joined = b.op("Concat", [kept, h], { axis: 1 });
+  const split = b.op("Reshape", [joined, b.ints([1, 2, 58, 7, 6])]);
+  const shuffled = b.op("Transpose", [split], { perm: [0, 2, 1, 3, 4] });
+  return { input: [1, 116, 7, 6], bytes: b.model([1, 116, 7, 6], b.op("Reshape", [shuffled, b.ints([1, 116, 7, 6])])) };
+}
+
+function resnextBottleneck(): { input: number[]; bytes: Uint8Array } {
+  const b = new BlockBuilder();
+  let h = b.op("Relu", [b.conv("x", 32, 32, [1, 1])]);
+  h = b.op("Relu", [b.conv(h, 32, 32, [3, 3], 8)]);
+  return {
+    input: [1, 32, 9, 11],
+    bytes: b.model([1, 32, 9, 11], b.op("Relu", [b.op("Add", [b.conv(h, 32, 32, [1, 1]), "x"])])),
+  };
+}
+
+function factorizedConvs(): { input: number[]; bytes: Uint8Array } {
+  const b = new BlockBuilder();
+  const wide = b.op("Relu", [b.conv("x", 16, 24, [1, 7])]);
+  const tall = b.op("Relu", [b.conv(wide, 24, 20, [7, 1])]);
+  return {
+    input: [1, 16, 9, 8],
+    bytes: b.model([1, 16, 9, 8], b.op("Concat", [tall, b.conv("x", 16, 12, [5, 5])], { axis: 1 })),
+  };
+}
+
+const BLOCKS = [
+  ["squeeze-excitation with SiLU and a 5x5 depthwise conv", squeezeExcitation],
+  ["ShuffleNet V2 unit", shuffleUnit],
+  ["ResNeXt bottleneck, 4 channels per group", resnextBottleneck],
+  ["factorized 1x7 / 7x1 and 5x5 convs", factorizedConvs],
+] as const;
+
+for (const [index, [name, build]] of BLOCKS.entries()) {
+  const { input, bytes } = build();
+  for (const [threads, layout] of THREADS_AND_LAYOUTS) {
+    test(`${name} matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
+      const data = pseudoRandom(size(input), 31 + index);
+      await expectMatchesOrt(bytes, { x: { dtype: "float32", data, dims: input } }, { threads, layout });
+    });
+  }
 }

@@ -12,11 +12,12 @@
  * k_h·k_w·M/8 times.
  *
  * Requires: convert-layout has run (the convs it converts read NHWC [N, H, W, C]).
- * Qualifies: an ai.tessera Conv with data_layout NHWC, 2-D, that runs the
- * dense micro-kernel (te/ops/nn/conv.ts convIsDense: constant packed
- * weights, not depthwise), a window larger than 1×1 and a nonzero pad.
- * Depthwise convs keep their own padding: they are memory-bound, and a copy
- * would double their traffic. (3×3 stride-1 convs that Winograd rewrote
+ * Qualifies: an ai.tessera Conv with data_layout NHWC, 2-D, group 1, that
+ * runs the dense micro-kernel (te/ops/nn/conv.ts convIsDense: constant
+ * packed weights), a window larger than 1×1 and a nonzero pad. Depthwise
+ * convs keep their own padding: they are memory-bound, and a copy would
+ * double their traffic; so do grouped ones (ResNeXt's measured no faster
+ * with the copy, which then cost its own pass). (3×3 stride-1 convs that Winograd rewrote
  * have no Conv left.)
  * Ensures: the same outputs bit for bit (the padded positions hold the
  * zeros the Conv's own padding would have read).
@@ -46,6 +47,8 @@ function qualifyingPads(node: Node): readonly number[] | null {
   if (node.opType !== "Conv" || node.domain !== TESSERA_DOMAIN) return null;
   const layout = node.attributes.get(DATA_LAYOUT);
   if (layout?.kind !== "string" || layout.value !== "NHWC" || !convIsDense(node, true)) return null;
+  const group = node.attributes.get("group");
+  if (group !== undefined && (group.kind !== "int" || group.value !== 1)) return null;
   const [x, w] = node.inputs;
   if (x === null || x === undefined || w?.constant === undefined) return null;
   if (!isStaticShape(x.shape) || x.shape.length !== 4 || w.constant.shape.length !== 4) return null;

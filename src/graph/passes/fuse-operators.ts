@@ -5,7 +5,8 @@
  *   its own and gets no kernel;
  * - a reduction or out-fusable node (Conv, MatMul, Softmax…) anchors a group
  *   and absorbs the chain of elementwise/broadcast nodes that follows it
- *   (Conv + bias Add + Relu, MatMul + Add + the Erf chain of GELU…);
+ *   (Conv + bias Add + Relu, MatMul + Add + the Erf chain of GELU…), up to
+ *   a node that broadcasts the group's result to more elements;
  * - consecutive elementwise/broadcast nodes share a group;
  * - injective nodes share a group, which may absorb following elementwise
  *   and broadcast nodes;
@@ -102,7 +103,9 @@ function joinProducerGroup(node: Node, analysis: Analysis): boolean {
     if (draft === undefined || !accepts(draft.kind, pattern)) continue;
     if (draft.nodes[draft.nodes.length - 1]!.outputs[0] !== input || analysis.graphOutputs.has(input!)) continue;
     const region = regionFrom(draft, input!, node, analysis);
-    if (region !== null) candidates.push({ draft, region });
+    if (region !== null && !(draft.kind === "anchored" && broadcastsBeyond(region, input!))) {
+      candidates.push({ draft, region });
+    }
   }
   const chosen = candidates.find((candidate) => candidate.draft.kind === "anchored") ?? candidates[0];
   if (chosen === undefined) return false;
@@ -112,6 +115,26 @@ function joinProducerGroup(node: Node, analysis: Analysis): boolean {
     analysis.draftOf.set(member, chosen.draft);
   }
   return true;
+}
+
+/**
+ * Whether a node of the region writes more elements than `value` has: it
+ * broadcasts the anchored group's result (SE blocks' x · sigmoid(conv(pool))).
+ * Fused, the anchor's epilogue would run once per broadcast element, and
+ * the group's kernel would loop over the small anchor, not the large output.
+ */
+function broadcastsBeyond(region: readonly Node[], value: Value): boolean {
+  const elements = elementCount(value);
+  return region.some((node) => {
+    const output = elementCount(node.outputs[0]!);
+    return elements !== null && output !== null && output > elements;
+  });
+}
+
+function elementCount(value: Value): number | null {
+  const shape = value.shape;
+  if (shape === null || !shape.every((dim) => typeof dim === "number")) return null;
+  return (shape as number[]).reduce((product, dim) => product * dim, 1);
 }
 
 /**

@@ -141,3 +141,20 @@ test("fuseOperators: injective nodes group and absorb following elementwise node
     ),
   );
 });
+
+test("fuseOperators: an anchored group stops before a node that broadcasts its result (squeeze-excitation)", () => {
+  const fixture = new GraphFixture();
+  const x = fixture.input("x", [1, 4, 6, 6]);
+  const [pooled] = fixture.op("GlobalAveragePool", [x], { name: "pool", shape: [1, 4, 1, 1] });
+  const weight = fixture.constant("w", [4, 4, 1, 1], new Array(16).fill(0.25));
+  const [squeezed] = fixture.op("Conv", [pooled!, weight], { name: "conv", shape: [1, 4, 1, 1] });
+  const [gate] = fixture.op("Sigmoid", [squeezed!], { name: "gate", shape: [1, 4, 1, 1] });
+  const [scaled] = fixture.op("Mul", [x, gate!], { name: "scale", shape: [1, 4, 6, 6] });
+  const [output] = fixture.op("Relu", [scaled!], { name: "relu", outputs: ["y"], shape: [1, 4, 6, 6] });
+  const fused = fuseOperators(fixture.graph([output!]));
+  assert.deepEqual(grouping(fused), [
+    "fused_globalaveragepool_0: pool",
+    "fused_conv_sigmoid_1: conv gate",
+    "fused_mul_relu_2: scale relu",
+  ]);
+});
