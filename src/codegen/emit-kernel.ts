@@ -46,6 +46,7 @@ export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedK
   const context = new KernelContext(builder, options);
   const body = splatLoads(kernel.body);
   markNonNegativeLocals(context, body);
+  markConstantVectors(context, body);
   if (body.kind === "for" && body.annotation === "parallel") emitTaskLoop(context, body);
   else {
     builder.emit(localGet(COUNT), i32Const(0), plain("i32.gt_s"), block("if"));
@@ -75,6 +76,24 @@ function splatLoads(body: Stmt): Stmt {
       memo,
     ),
   );
+}
+
+/**
+ * Records in `context.constantVectors` the vector locals assigned exactly
+ * once, to a broadcast constant (the hoisted bounds of Relu and Clip), so
+ * the emitter can see through them (emit-vector.ts emitClamp).
+ */
+function markConstantVectors(context: KernelContext, body: Stmt): void {
+  const assignments = new Map<Var, Expr[]>();
+  walkStmt(body, (node) => {
+    if (node.kind === "assign") assignments.set(node.target, [...(assignments.get(node.target) ?? []), node.value]);
+  });
+  for (const [target, values] of assignments) {
+    const [value] = values;
+    if (values.length === 1 && value?.kind === "broadcast" && value.value.kind === "const") {
+      context.constantVectors.set(target, Number(value.value.value));
+    }
+  }
 }
 
 /**

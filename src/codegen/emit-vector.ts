@@ -6,7 +6,8 @@
  *
  * Operations SIMD128 lacks (integer div/rem/pow, per-lane shifts, float rem)
  * run lane by lane through the scalar emitter, so both paths share one set
- * of semantics. f32x4 min/max already propagate NaN as ONNX wants.
+ * of semantics. f32x4 min/max already propagate NaN as ONNX wants; against
+ * a constant bound (Relu, Clip) they become pmin/pmax, see emitClamp.
  */
 import { assert, unreachable } from "../support/assert.js";
 import type { DType } from "../support/dtype.js";
@@ -123,6 +124,7 @@ const MASK_BINARY: Partial<Record<BinaryOp, PlainOp>> = { and: "v128.and", or: "
 function emitVectorBinary(context: KernelContext, expr: Binary): void {
   const builder = context.builder;
   if (expr.dtype === "float32" && expr.op === "add" && context.relaxedSimd && emitRelaxedMadd(context, expr)) return;
+  if (emitClamp(context, expr)) return;
   const direct = directBinaryOpcode(expr.op, expr.dtype);
   if (direct !== undefined) {
     emitExpr(context, expr.a);
@@ -144,6 +146,32 @@ function emitVectorBinary(context: KernelContext, expr: Binary): void {
   }
   assert(expr.dtype !== "bool", `${expr.op} on bool vectors`);
   emitLanewise(context, expr.dtype, [expr.a, expr.b], ([a, b]) => emitScalarBinary(context, expr.op, expr.dtype, a, b));
+}
+
+/**
+ * float max(x, c) / min(x, c) with c a non-NaN constant, inline or in a
+ * local holding it for the whole kernel (Relu, Clip, ReLU6),
+ * as f32x4.pmax(x, c) = x < c ? c : x and f32x4.pmin(x, c) = c < x ? c : x:
+ * one x64 instruction each, where V8 spends about seven on min/max's NaN
+ * and signed-zero rules. A NaN x still comes out (its compare is false);
+ * only max(-0, +0) differs, giving -0, which compares equal to +0.
+ */
+function emitClamp(context: KernelContext, expr: Binary): boolean {
+  if (expr.dtype !== "float32" || (expr.op !== "max" && expr.op !== "min")) return false;
+  const constantOf = (side: Expr): number | undefined => {
+    if (side.kind === "broadcast" && side.value.kind === "const") return Number(side.value.value);
+    return side.kind === "var" ? context.constantVectors.get(side) : undefined;
+  };
+  const isBound = (side: Expr): boolean => {
+    const value = constantOf(side);
+    return value !== undefined && !Number.isNaN(value);
+  };
+  const [value, bound] = isBound(expr.b) ? [expr.a, expr.b] : isBound(expr.a) ? [expr.b, expr.a] : [null, null];
+  if (value === null || bound === null) return false;
+  emitExpr(context, value);
+  emitExpr(context, bound);
+  context.builder.emit(plain(expr.op === "max" ? "f32x4.pmax" : "f32x4.pmin"));
+  return true;
 }
 
 function directBinaryOpcode(op: BinaryOp, dtype: DType): PlainOp | undefined {

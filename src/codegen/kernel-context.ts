@@ -37,6 +37,8 @@ export function wasmTypeOfExpr(expr: Expr): ValueType {
 export class KernelContext {
   readonly helpers = new Set<string>();
   readonly nonNegativeVars = new Set<Var>();
+  /** Vector locals that hold one broadcast constant for the whole kernel, with its value. */
+  readonly constantVectors = new Map<Var, number>();
   private readonly locals = new Map<Var, number>();
 
   constructor(

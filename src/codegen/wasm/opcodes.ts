@@ -212,6 +212,8 @@ export const PLAIN_OPCODES = {
   "f32x4.div": simd(0xe7),
   "f32x4.min": simd(0xe8),
   "f32x4.max": simd(0xe9),
+  "f32x4.pmin": simd(0xea),
+  "f32x4.pmax": simd(0xeb),
   "f64x2.abs": simd(0xec),
   "f64x2.neg": simd(0xed),
   "f64x2.sqrt": simd(0xef),
