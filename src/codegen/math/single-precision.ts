@@ -70,9 +70,8 @@ export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "ful
     // in the subnormals, which costs x64 a microcode assist per lane (a
     // softmax over a causal mask takes e^(-1e9) for half its elements).
     const unclamped = m.let(input, "exp_input");
-    const underflows = m.let(m.lt(unclamped, m.c(EXP_UNDERFLOW)), "underflows");
-    const safe = m.select(underflows, m.c(0), clamp(m, unclamped, EXP_UNDERFLOW, 89));
-    return m.select(underflows, m.c(0), expOfSingle(m, safe, "clamped"));
+    const safe = expOfSingle(m, m.clamp(unclamped, EXP_UNDERFLOW, 89), "clamped");
+    return m.select(m.lt(unclamped, m.c(EXP_UNDERFLOW)), m.c(0), safe);
   }
   const x = m.let(input, "x");
   const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
@@ -89,16 +88,6 @@ export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "ful
   const half = m.let(m.shift("shr_s", integer, 1), "half");
   const scale = (k: Value): Value => m.float(m.bitsOp("add", m.shift("shl", k, 23), m.bitsConst(ONE_BITS)));
   return m.mul(m.mul(p, scale(half)), scale(m.bitsOp("sub", integer, half)));
-}
-
-/**
- * input limited to [low, high], NaN kept. Compare-and-select rather than
- * f32x4.min/max, whose NaN rules cost V8 about seven x64 instructions each.
- */
-function clamp(m: MathBuilder, input: Value, low: number, high: number): Value {
-  const value = m.let(input, "unclamped");
-  const belowHigh = m.let(m.select(m.gt(value, m.c(high)), m.c(high), value), "below_high");
-  return m.select(m.lt(belowHigh, m.c(low)), m.c(low), belowHigh);
 }
 
 export function logOfSingle(m: MathBuilder, input: Value): Value {
@@ -125,7 +114,7 @@ export function erfOfSingle(m: MathBuilder, input: Value): Value {
   const t = m.let(m.abs(x), "t");
   const square = m.let(m.mul(t, t), "square");
   const small = m.add(m.mul(m.horner(square, ERF_SMALL_COEFFICIENTS), t), t);
-  const clamped = m.let(m.select(m.gt(t, m.c(ERF_SATURATION)), m.c(ERF_SATURATION), t), "clamped");
+  const clamped = m.let(m.atMost(t, ERF_SATURATION), "clamped");
   const exponent = m.sub(m.mul(m.horner(clamped, ERF_TAIL_COEFFICIENTS), clamped), clamped);
   // exponent is in [-18, -1.8] for t in (ERF_SWITCH, 4] (NaN stays NaN).
   const tail = m.sub(m.c(1), expOfSingle(m, exponent, "moderate"));
@@ -139,7 +128,7 @@ export function tanhOfSingle(m: MathBuilder, input: Value): Value {
   // Both branches compute tanh|x| (so tanh(-0) = -0 comes from the copysign).
   const small = m.add(m.mul(m.mul(m.horner(z, TANH_COEFFICIENTS), z), a), a);
   // tanh(10) rounds to 1 in f32; clamping keeps e^{2a} finite.
-  const e = m.let(expOfSingle(m, m.mul(m.c(2), m.select(m.gt(a, m.c(10)), m.c(10), a)), "moderate"), "e");
+  const e = m.let(expOfSingle(m, m.mul(m.c(2), m.atMost(a, 10)), "moderate"), "e");
   const large = m.sub(m.c(1), m.div(m.c(2), m.add(e, m.c(1))));
   return m.copysign(m.select(m.lt(a, m.c(TANH_SWITCH)), small, large), x);
 }

@@ -223,6 +223,8 @@ export const PLAIN_OPCODES = {
   "f64x2.div": simd(0xf3),
   "f64x2.min": simd(0xf4),
   "f64x2.max": simd(0xf5),
+  "f64x2.pmin": simd(0xf6),
+  "f64x2.pmax": simd(0xf7),
   "i32x4.trunc_sat_f32x4_s": simd(0xf8),
   "i32x4.trunc_sat_f32x4_u": simd(0xf9),
   "f32x4.convert_i32x4_s": simd(0xfa),
