@@ -11,8 +11,10 @@
  * Requires: loop IR per loop/ir.ts.
  * Ensures: the same values are computed. A subexpression is shared only when
  * it reads no local assigned in the loop body and, if it loads, the body does
- * not store to that buffer. Loads are never hoisted out of a loop (the loop
- * may not run, and the load may then be out of bounds). Ramps are never bound:
+ * not store to that buffer. Loads move out of a loop only when its extent
+ * is a positive constant and the loop does not store to their buffer (a
+ * loop that may not run must not read what it would not have: the load
+ * might be out of bounds), like softmax's 1 / sum. Ramps are never bound:
  * codegen needs to see them to emit contiguous vector loads.
  */
 import { type Expr, type Var, childrenOf, makeVar } from "../te/expr.js";
@@ -42,8 +44,12 @@ function optimizeInnermost(loop: For): Stmt {
   const shared = bindRepeated(statements, shareable);
   const loopDependent = (variable: Var): boolean =>
     variable === loop.loopVar || assigned.has(variable) || shared.locals.has(variable);
+  // A loop of constant positive extent runs: its invariant loads may move before it.
+  const runs = loop.extent.kind === "const" && Number(loop.extent.value) >= 1;
   const invariant = (expr: Expr): boolean =>
-    isWorthBinding(expr) && !containsLoad(expr) && !mentions(expr, loopDependent);
+    isWorthBinding(expr) &&
+    (runs ? !dependsOnBody(expr, assigned, stored) : !containsLoad(expr)) &&
+    !mentions(expr, loopDependent);
   // A parallel loop is a task loop: nothing may move out of it.
   if (loop.annotation === "parallel") return rebuildFor(loop, loop.extent, makeSeq(shared.statements));
   const hoisted = bindMaximal(shared.statements, invariant);
