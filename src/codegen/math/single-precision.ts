@@ -69,9 +69,12 @@ export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "ful
     // Below -104 the result rounds to +0: return it without computing 2^n down
     // in the subnormals, which costs x64 a microcode assist per lane (a
     // softmax over a causal mask takes e^(-1e9) for half its elements).
+    // The underflowing lanes compute e^0 and are replaced by +0: clamped to
+    // -104 they would still compute a subnormal 2^n, and pay the assist.
     const unclamped = m.let(input, "exp_input");
-    const safe = expOfSingle(m, m.clamp(unclamped, EXP_UNDERFLOW, 89), "clamped");
-    return m.select(m.lt(unclamped, m.c(EXP_UNDERFLOW)), m.c(0), safe);
+    const underflows = m.let(m.lt(unclamped, m.c(EXP_UNDERFLOW)), "underflows");
+    const safe = m.select(underflows, m.c(0), m.clamp(unclamped, EXP_UNDERFLOW, 89));
+    return m.select(underflows, m.c(0), expOfSingle(m, safe, "clamped"));
   }
   const x = m.let(input, "x");
   const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
