@@ -12,6 +12,7 @@
  */
 import type { LoopNest } from "../loop/nest.js";
 import { collectLoops } from "../loop/nest.js";
+import { walkStmt } from "../loop/stmt.js";
 import { type ScheduleRecord, fuse, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
 import { LANES, ScheduleBuilder, computeStagesAt, extentOf, unrollSmallReductions } from "./schedule-builder.js";
 import { scheduleOutFusable } from "./default-schedule-dense.js";
@@ -50,7 +51,7 @@ export function scheduleChannelsLastConv(nest: LoopNest, outputShape: readonly n
   const spatial = names.slice(outputShape[0]! > 1 ? 1 : 0, -1);
   if (outputShape[3]! % LANES === 0 && builder.attempt(split(channel, LANES))) {
     builder.attempt(vectorize(`${channel}.inner`));
-    jamChannelVectors(builder, channel, outputShape[3]! / LANES);
+    if (hasRolledWindow(builder)) jamChannelVectors(builder, channel, outputShape[3]! / LANES);
   } else {
     builder.attempt(vectorize(channel));
   }
@@ -82,6 +83,23 @@ function jamChannelVectors(builder: ScheduleBuilder, channel: string, vectors: n
     if (builder.attempt(split(`${channel}.outer`, factor), unroll(`${channel}.outer.inner`))) return;
   }
 }
+
+/**
+ * Whether a window loop is too long for unrollSmallReductions (a 5×5
+ * window). A 3×3 window unrolls into straight-line code, where jamming
+ * measured no faster and multiplied the code of every partitioned border
+ * copy (mobilenet_v2's wasm 162 → 260 KB).
+ */
+function hasRolledWindow(builder: ScheduleBuilder): boolean {
+  let rolled = false;
+  walkStmt(builder.nest.body, (node) => {
+    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) > SMALL_WINDOW) rolled = true;
+  });
+  return rolled;
+}
+
+/** Window extents up to this unroll (schedule-builder.ts SMALL_REDUCTION). */
+const SMALL_WINDOW = 4;
 
 /** Splits the rows into ROW_TASKS blocks when a divisor allows (else the rows themselves); returns the task loop. */
 function rowTaskLoop(builder: ScheduleBuilder, rows: string, extent: number): string {

@@ -1,153 +1,16 @@
 /**
- * A GPT-style decoder block built op by op with Tessera's ONNX encoder
- * (embedding Gather, positions from Shape/Range, LayerNormalization, fused
- * QKV MatMul + Split, multi-head Reshape/Transpose, causal mask with Trilu
- * and Where, Softmax, GELU from Erf, residuals, tied output projection),
- * compared with onnxruntime-node at 1 and 2 threads. It stands in for the
- * transformer decoders the shared models do not include.
+ * The GPT-style decoder block of tests/support/decoder-model.ts, at its
+ * small size, compared with onnxruntime-node at 1 and 2 threads.
  */
 import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
-import { encodeModel, type NodeSpec, type InitializerSpec } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
-
-const VOCAB = 50;
-const SEQUENCE = 16;
-const WIDTH = 32;
-const HEADS = 4;
-const HEAD = WIDTH / HEADS;
-
-function weights(name: string, shape: readonly number[], seed: number, scale = 0.2): InitializerSpec {
-  let state = seed >>> 0;
-  const length = shape.reduce((a, b) => a * b, 1);
-  const data = Float32Array.from({ length }, () => {
-    state = (Math.imul(state, 1664525) + 1013904223) >>> 0;
-    return (state / 2 ** 32 - 0.5) * 2 * scale;
-  });
-  return { name, data: makeTensorData("float32", shape, data) };
-}
-
-function ints(name: string, values: readonly number[]): InitializerSpec {
-  return { name, data: makeTensorData("int64", [values.length], BigInt64Array.from(values.map(BigInt))) };
-}
-
-function scalar(name: string, value: number): InitializerSpec {
-  return { name, data: makeTensorData("float32", [], Float32Array.of(value)) };
-}
-
-const node = (opType: string, inputs: string[], outputs: string[], attributes?: NodeSpec["attributes"]): NodeSpec => ({
-  opType,
-  inputs,
-  outputs,
-  ...(attributes === undefined ? {} : { attributes }),
-});
-
-function attentionNodes(): NodeSpec[] {
-  const heads = (input: string, output: string): NodeSpec[] => [
-    node("Reshape", [input, "heads_shape"], [`${output}_4d`]),
-    node("Transpose", [`${output}_4d`], [output], { perm: [0, 2, 1, 3] }),
-  ];
-  return [
-    node("LayerNormalization", ["x", "ln1_scale", "ln1_bias"], ["h1"], { axis: -1, epsilon: 1e-5 }),
-    node("MatMul", ["h1", "w_qkv"], ["qkv_raw"]),
-    node("Add", ["qkv_raw", "b_qkv"], ["qkv"]),
-    node("Split", ["qkv", "split_sizes"], ["q", "k", "v"], { axis: 2 }),
-    ...heads("q", "qh"),
-    ...heads("k", "kh"),
-    ...heads("v", "vh"),
-    node("Transpose", ["kh"], ["kt"], { perm: [0, 1, 3, 2] }),
-    node("MatMul", ["qh", "kt"], ["scores_raw"]),
-    node("Div", ["scores_raw", "sqrt_head"], ["scores"]),
-    node("Trilu", ["ones"], ["causal"], { upper: 0 }),
-    node("Equal", ["causal", "zero"], ["masked"]),
-    node("Where", ["masked", "minus_big", "scores"], ["scores_masked"]),
-    node("Softmax", ["scores_masked"], ["probs"], { axis: -1 }),
-    node("MatMul", ["probs", "vh"], ["context_h"]),
-    node("Transpose", ["context_h"], ["context_t"], { perm: [0, 2, 1, 3] }),
-    node("Reshape", ["context_t", "flat_shape"], ["context"]),
-    node("MatMul", ["context", "w_o"], ["attn_raw"]),
-    node("Add", ["attn_raw", "b_o"], ["attn"]),
-    node("Add", ["x", "attn"], ["x2"]),
-  ];
-}
-
-function mlpNodes(): NodeSpec[] {
-  return [
-    node("LayerNormalization", ["x2", "ln2_scale", "ln2_bias"], ["h2"], { axis: -1, epsilon: 1e-5 }),
-    node("MatMul", ["h2", "w_1"], ["up_raw"]),
-    node("Add", ["up_raw", "b_1"], ["up"]),
-    node("Div", ["up", "sqrt_two"], ["up_scaled"]),
-    node("Erf", ["up_scaled"], ["erf"]),
-    node("Add", ["erf", "one"], ["erf_1"]),
-    node("Mul", ["up", "erf_1"], ["gelu_2"]),
-    node("Mul", ["gelu_2", "half"], ["gelu"]),
-    node("MatMul", ["gelu", "w_2"], ["down_raw"]),
-    node("Add", ["down_raw", "b_2"], ["down"]),
-    node("Add", ["x2", "down"], ["x3"]),
-    node("Transpose", ["wte"], ["wte_t"], { perm: [1, 0] }),
-    node("MatMul", ["x3", "wte_t"], ["logits"]),
-  ];
-}
-
-function decoderModel(): Uint8Array {
-  const nodes: NodeSpec[] = [
-    node("Gather", ["wte", "input_ids"], ["tokens"]),
-    node("Shape", ["input_ids"], ["ids_shape"]),
-    node("Gather", ["ids_shape", "one_index"], ["length"], { axis: 0 }),
-    node("Range", ["start", "length", "step"], ["positions_1d"]),
-    node("Unsqueeze", ["positions_1d", "axis0"], ["positions"]),
-    node("Gather", ["wpe", "positions"], ["position_vectors"]),
-    node("Add", ["tokens", "position_vectors"], ["x"]),
-    ...attentionNodes(),
-    ...mlpNodes(),
-  ];
-  const initializers: InitializerSpec[] = [
-    weights("wte", [VOCAB, WIDTH], 1, 0.5),
-    weights("wpe", [SEQUENCE, WIDTH], 2, 0.5),
-    weights("ln1_scale", [WIDTH], 3, 1),
-    weights("ln1_bias", [WIDTH], 4),
-    weights("w_qkv", [WIDTH, 3 * WIDTH], 5),
-    weights("b_qkv", [3 * WIDTH], 6),
-    weights("w_o", [WIDTH, WIDTH], 7),
-    weights("b_o", [WIDTH], 8),
-    weights("ln2_scale", [WIDTH], 9, 1),
-    weights("ln2_bias", [WIDTH], 10),
-    weights("w_1", [WIDTH, 4 * WIDTH], 11),
-    weights("b_1", [4 * WIDTH], 12),
-    weights("w_2", [4 * WIDTH, WIDTH], 13),
-    weights("b_2", [WIDTH], 14),
-    ints("split_sizes", [WIDTH, WIDTH, WIDTH]),
-    ints("heads_shape", [1, SEQUENCE, HEADS, HEAD]),
-    ints("flat_shape", [1, SEQUENCE, WIDTH]),
-    ints("axis0", [0]),
-    { name: "one_index", data: makeTensorData("int64", [], BigInt64Array.of(1n)) },
-    { name: "start", data: makeTensorData("int64", [], BigInt64Array.of(0n)) },
-    { name: "step", data: makeTensorData("int64", [], BigInt64Array.of(1n)) },
-    {
-      name: "ones",
-      data: makeTensorData("float32", [SEQUENCE, SEQUENCE], new Float32Array(SEQUENCE * SEQUENCE).fill(1)),
-    },
-    scalar("zero", 0),
-    scalar("one", 1),
-    scalar("half", 0.5),
-    scalar("minus_big", -1e9),
-    scalar("sqrt_head", Math.sqrt(HEAD)),
-    scalar("sqrt_two", Math.SQRT2),
-  ];
-  return encodeModel({
-    name: "decoder_block",
-    opset: 17,
-    inputs: [{ name: "input_ids", dtype: "int64", shape: [1, SEQUENCE] }],
-    outputs: [{ name: "logits", dtype: "float32", shape: [1, SEQUENCE, VOCAB] }],
-    nodes,
-    initializers,
-  });
-}
+import { SMALL_DECODER, decoderModel } from "../support/decoder-model.js";
 
 for (const threads of [1, 2]) {
   test(`a decoder block matches onnxruntime-node at ${threads} thread(s)`, async () => {
+    const { sequence, vocab } = SMALL_DECODER;
     const bytes = decoderModel();
-    const ids = BigInt64Array.from({ length: SEQUENCE }, (_, i) => BigInt((i * 7 + 3) % VOCAB));
-    await expectMatchesOrt(bytes, { input_ids: { dtype: "int64", data: ids, dims: [1, SEQUENCE] } }, { threads });
+    const ids = BigInt64Array.from({ length: sequence }, (_, i) => BigInt((i * 7 + 3) % vocab));
+    await expectMatchesOrt(bytes, { input_ids: { dtype: "int64", data: ids, dims: [1, sequence] } }, { threads });
   });
 }
