@@ -45,7 +45,7 @@ function buildMatMul(context: OpBuildContext): TeTensor {
   const shape = [...batch, ...(aRows === null ? [] : [aRows]), ...(bColumns === null ? [] : [bColumns])];
   const k = makeIterVar("k", inner);
   const packed =
-    requireInput(context, 1).constant !== null && bColumns !== null
+    requireInput(context, 1).constant !== null && bColumns !== null && bColumns % LANES === 0
       ? packColumns(b, bBatch, inner, bColumns, (batchIndices, row, column) => tload(b, [...batchIndices, row, column]))
       : null;
   return compute(outputName(context), shape, (indices) => {
@@ -71,7 +71,11 @@ export const PANEL_WIDTH = 8;
  * (zero-padded past N), so the micro-kernel reads one contiguous panel row
  * per k step instead of striding across the whole matrix. Marked
  * `materialize`: the compiler evaluates it once, at compile time, into a
- * new weight.
+ * new weight. Only when 4 divides N: otherwise the last vector would cross
+ * into a panel's zero padding, which it cannot store; the operand is then
+ * read as [K][N] rows (Gemm's Bᵀ transposed at compile time), where any 4
+ * neighbouring columns are contiguous and the micro-kernel covers N with
+ * overlapping column blocks (a 10-class head).
  */
 function packColumns(
   b: TeTensor,
@@ -98,6 +102,17 @@ function packColumns(
     { materialize: true },
   );
 }
+
+/** A constant [N, K] operand as [K, N], materialized at compile time. */
+function transposeWeights(b: TeTensor): TeTensor {
+  const [columns, inner] = b.shape as [number, number];
+  return compute(`${b.name}_rows`, [inner, columns], ([k, n]) => tload(b, [n!, k!]), ["k", "n"], {
+    materialize: true,
+  });
+}
+
+/** Lanes of an f32x4 vector. */
+const LANES = 4;
 
 function loadPacked(packed: TeTensor, batchIndices: readonly Expr[], row: Expr, column: Expr): Expr {
   return tload(packed, [...batchIndices, div(column, int(PANEL_WIDTH)), row, rem(column, int(PANEL_WIDTH))]);
@@ -137,9 +152,13 @@ function buildGemm(context: OpBuildContext): TeTensor {
   const shape = [rows, columns];
   if (c !== null) broadcastToExactly(context, c, shape);
   const k = makeIterVar("k", inner);
-  const readB = (kIndex: Expr, column: Expr): Expr => tload(b, transB ? [column, kIndex] : [kIndex, column]);
+  const constantB = requireInput(context, 1).constant !== null;
+  // Columns off the vector grid read rows of B' (see packColumns); B' = Bᵀ is transposed at compile time.
+  const rowsOfB = constantB && columns % LANES !== 0 && transB ? transposeWeights(b) : null;
+  const readB = (kIndex: Expr, column: Expr): Expr =>
+    rowsOfB !== null ? tload(rowsOfB, [kIndex, column]) : tload(b, transB ? [column, kIndex] : [kIndex, column]);
   const packed =
-    requireInput(context, 1).constant !== null
+    constantB && columns % LANES === 0
       ? packColumns(b, [], inner, columns, (_, kIndex, column) => readB(kIndex, column))
       : null;
   return compute(
