@@ -14,7 +14,7 @@
 import { assert, unreachable } from "../support/assert.js";
 import type { For, IfThenElse, Kernel, Stmt } from "../loop/ir.js";
 import { type Expr, type Var, broadcast, load } from "../te/expr.js";
-import { mapStmtExprs, mentionsVar, transformExpr, walkStmt } from "../loop/stmt.js";
+import { isStraightLine, mapStmtExprs, mentionsVar, transformExpr, walkStmt } from "../loop/stmt.js";
 import { dtypeBytes } from "../support/dtype.js";
 import { FunctionBuilder } from "./function-builder.js";
 import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
@@ -246,11 +246,6 @@ const MIN_PAIRED_TRIPS = 16;
 function splitsInPairs(context: KernelContext, loop: For, trips: number): boolean {
   if (context.relaxedSimd || trips < MIN_PAIRED_TRIPS || trips % 2 !== 0) return false;
   return isStraightLine(loop.body) && updatesVectorAccumulator(loop.body);
-}
-
-function isStraightLine(statement: Stmt): boolean {
-  if (statement.kind === "seq") return statement.body.every(isStraightLine);
-  return statement.kind === "assign" || statement.kind === "store";
 }
 
 function updatesVectorAccumulator(statement: Stmt): boolean {

@@ -19,17 +19,12 @@
  */
 import { type Expr, type Var, childrenOf, makeVar } from "../te/expr.js";
 import type { Buffer, For, Stmt } from "./ir.js";
-import { makeAssign, makeSeq, mapStmt, mapStmtExprs, rebuildExpr, rebuildFor } from "./stmt.js";
+import { isStraightLine, makeAssign, makeSeq, mapStmt, mapStmtExprs, rebuildExpr, rebuildFor } from "./stmt.js";
 
 let nextTemporary = 0;
 
 export function hoistCommonSubexpressions(body: Stmt): Stmt {
   return mapStmt(body, (node) => (node.kind === "for" && isStraightLine(node.body) ? optimizeInnermost(node) : node));
-}
-
-function isStraightLine(statement: Stmt): boolean {
-  if (statement.kind === "seq") return statement.body.every(isStraightLine);
-  return statement.kind === "assign" || statement.kind === "store";
 }
 
 function optimizeInnermost(loop: For): Stmt {

@@ -222,6 +222,25 @@ export function walkStmt(
   }
 }
 
+/** Whether some expression node anywhere in `statement` satisfies `test`. */
+export function someExpr(statement: Stmt, test: (node: Expr) => boolean): boolean {
+  let found = false;
+  walkStmt(statement, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (!found && test(part)) found = true;
+      });
+    }
+  });
+  return found;
+}
+
+/** Whether a loop body is straight-line code: assignments and stores only, no loops or branches. */
+export function isStraightLine(statement: Stmt): boolean {
+  if (statement.kind === "seq") return statement.body.every(isStraightLine);
+  return statement.kind === "assign" || statement.kind === "store";
+}
+
 /** Every expression held directly by a statement (not by its children). */
 export function exprsOfStmt(statement: Stmt): readonly Expr[] {
   switch (statement.kind) {

@@ -1,20 +1,29 @@
 /**
- * Schedule of a channels-last convolution that has no channel-panel
- * micro-kernel: depthwise and other grouped convs (graph/passes/
- * convert-layout.ts). Each output pixel's channel vector multiplies the
- * contiguous input channel vectors of its window with the contiguous
- * vector of taps (te/ops/nn/conv.ts packs depthwise weights [k…][M]), for
- * any stride: no lane-by-lane gathers.
+ * Schedules of channels-last convolutions (graph/passes/convert-layout.ts):
+ * dense ones run the micro-kernel over a fused column·channel k loop
+ * (scheduleChannelsLastDenseConv); depthwise and other grouped ones
+ * (scheduleChannelsLastConv) multiply each output pixel's channel vector's
+ * contiguous input channel vectors with the contiguous vector of taps
+ * (te/ops/nn/conv.ts packs them [k…][C/g][M]), for any stride: no
+ * lane-by-lane gathers.
  *
- * Loops [n, h, w, c] become  n·h/f (task) · h_f · w · c/4 · [window unrolled] · c₄ (vector),
+ * Loops [n, h, w, c] become  n·h/f (task) · h_f · w · c/4 · [window] · c₄ (vector),
+ * the window unrolled when small, else rolled with 4 channel vectors jammed into it,
  * with the rows split into blocks so the plain row and column loops inside
  * a task can be specialized away from the padding (schedule/partition-loops.ts).
  */
 import type { LoopNest } from "../loop/nest.js";
 import { collectLoops } from "../loop/nest.js";
-import { walkStmt } from "../loop/stmt.js";
 import { type ScheduleRecord, fuse, parallel, reorder, split, unroll, vectorize } from "./primitives.js";
-import { LANES, ScheduleBuilder, computeStagesAt, extentOf, unrollSmallReductions } from "./schedule-builder.js";
+import {
+  LANES,
+  SMALL_REDUCTION,
+  ScheduleBuilder,
+  computeStagesAt,
+  extentOf,
+  hasReductionLoop,
+  unrollSmallReductions,
+} from "./schedule-builder.js";
 import { scheduleOutFusable } from "./default-schedule-dense.js";
 
 /**
@@ -51,7 +60,10 @@ export function scheduleChannelsLastConv(nest: LoopNest, outputShape: readonly n
   const spatial = names.slice(outputShape[0]! > 1 ? 1 : 0, -1);
   if (outputShape[3]! % LANES === 0 && builder.attempt(split(channel, LANES))) {
     builder.attempt(vectorize(`${channel}.inner`));
-    if (hasRolledWindow(builder)) jamChannelVectors(builder, channel, outputShape[3]! / LANES);
+    // A window loop too long to unroll (5×5); a 3×3 window unrolls into straight-line code, where jamming
+    // measured no faster and multiplied the code of every partitioned border copy (mobilenet_v2 162 → 260 KB).
+    const rolledWindow = hasReductionLoop(builder, builder.nest.body, (extent) => extent > SMALL_REDUCTION);
+    if (rolledWindow) jamChannelVectors(builder, channel, outputShape[3]! / LANES);
   } else {
     builder.attempt(vectorize(channel));
   }
@@ -83,23 +95,6 @@ function jamChannelVectors(builder: ScheduleBuilder, channel: string, vectors: n
     if (builder.attempt(split(`${channel}.outer`, factor), unroll(`${channel}.outer.inner`))) return;
   }
 }
-
-/**
- * Whether a window loop is too long for unrollSmallReductions (a 5×5
- * window). A 3×3 window unrolls into straight-line code, where jamming
- * measured no faster and multiplied the code of every partitioned border
- * copy (mobilenet_v2's wasm 162 → 260 KB).
- */
-function hasRolledWindow(builder: ScheduleBuilder): boolean {
-  let rolled = false;
-  walkStmt(builder.nest.body, (node) => {
-    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) > SMALL_WINDOW) rolled = true;
-  });
-  return rolled;
-}
-
-/** Window extents up to this unroll (schedule-builder.ts SMALL_REDUCTION). */
-const SMALL_WINDOW = 4;
 
 /** Splits the rows into ROW_TASKS blocks when a divisor allows (else the rows themselves); returns the task loop. */
 function rowTaskLoop(builder: ScheduleBuilder, rows: string, extent: number): string {

@@ -8,7 +8,7 @@ import type { For, Stmt } from "../loop/ir.js";
 import type { LoopNest } from "../loop/nest.js";
 import type { ScheduleRecord } from "./primitives.js";
 import { simplifyStmt } from "../loop/simplify.js";
-import { exprsOfStmt, mentionsVar, visitExpr, walkStmt } from "../loop/stmt.js";
+import { exprsOfStmt, mentionsVar, someExpr, visitExpr, walkStmt } from "../loop/stmt.js";
 import { fuse, parallel, reorder, split, splitOverlap, unroll, vectorize } from "./primitives.js";
 import {
   ScheduleBuilder,
@@ -63,21 +63,18 @@ function fuseRowLoops(builder: ScheduleBuilder): void {
     name = fusedName;
   }
   const fused = builder.preview(...records);
-  if (fused !== null && !dividesVariable(fused.body, name)) builder.attempt(...records);
+  const simplified = fused === null ? null : simplifyStmt(fused.body, { keepLoops: true });
+  if (simplified !== null && !dividesVariable(simplified, (variable) => variable.name === name)) {
+    builder.attempt(...records);
+  }
 }
 
-/** Whether, once simplified, some int32 division or remainder in the body mentions loop `name`'s variable. */
-function dividesVariable(body: Stmt, name: string): boolean {
-  let found = false;
-  walkStmt(simplifyStmt(body, { keepLoops: true }), (node) => {
-    for (const expr of exprsOfStmt(node)) {
-      visitExpr(expr, (part) => {
-        const isDivision = part.kind === "binary" && (part.op === "div" || part.op === "rem");
-        if (isDivision && mentionsVar(part, (variable) => variable.name === name)) found = true;
-      });
-    }
-  });
-  return found;
+/** Whether some division or remainder in `body` mentions a variable that `test` picks. */
+function dividesVariable(body: Stmt, test: (variable: Var) => boolean): boolean {
+  return someExpr(
+    body,
+    (part) => part.kind === "binary" && (part.op === "div" || part.op === "rem") && mentionsVar(part, test),
+  );
 }
 
 /** Output rows per micro-kernel block (each row × two column vectors = 2 accumulators). */
@@ -216,17 +213,11 @@ function parallelizePanels(builder: ScheduleBuilder, outerNames: readonly string
  * input reuse across panels (an unpadded 1×1 conv).
  */
 function hasBoundsTest(builder: ScheduleBuilder, loop: For): boolean {
-  let found = false;
-  walkStmt(builder.nest.body, (node) => {
-    for (const expr of exprsOfStmt(node)) {
-      visitExpr(expr, (part) => {
-        const isTest = part.kind === "compare" && part.a.dtype === "int32";
-        const isClamp = part.kind === "binary" && (part.op === "min" || part.op === "max") && part.dtype === "int32";
-        if ((isTest || isClamp) && mentionsVar(part, (variable) => variable === loop.loopVar)) found = true;
-      });
-    }
+  return someExpr(builder.nest.body, (part) => {
+    const isTest = part.kind === "compare" && part.a.dtype === "int32";
+    const isClamp = part.kind === "binary" && (part.op === "min" || part.op === "max") && part.dtype === "int32";
+    return (isTest || isClamp) && mentionsVar(part, (variable) => variable === loop.loopVar);
   });
-  return found;
 }
 
 /** The fewest blocks dividing `extent` that give panels × blocks ≥ MIN_PANEL_TASKS (at most `extent`). */
@@ -278,7 +269,9 @@ function vectorizeColumns(builder: ScheduleBuilder, columns: For): string[] {
   if (extent % LANES !== 0) {
     const block = 2 * LANES;
     const blocks = [splitOverlap(column, block), split(`${column}.inner`, LANES), vectorize(`${column}.inner.inner`)];
-    const contiguous = extent > block && !columnsInQuotients(builder, columns.loopVar);
+    // A packed panel's [c / 8][…][c % 8] is not contiguous across panels: overlapping blocks would not vectorize.
+    const contiguous =
+      extent > block && !dividesVariable(builder.nest.body, (variable) => variable === columns.loopVar);
     if (contiguous && builder.attempt(...blocks)) return [`${column}.inner.outer`, `${column}.inner.inner`];
     builder.attempt(vectorize(column));
     return [column];
@@ -299,24 +292,6 @@ function variesAcrossLanes(index: Expr, variable: Var): boolean {
   const quotient = index.kind === "binary" && index.op === "div" && index.a === variable && index.b.kind === "const";
   if (quotient && Number(index.b.value) % LANES === 0) return false;
   return childrenOf(index).some((child) => variesAcrossLanes(child, variable));
-}
-
-/**
- * Whether some load reads the columns through a quotient or remainder (a
- * packed panel's [c / 8][…][c % 8]): then 4 neighbouring columns are not
- * contiguous across panel boundaries, and overlapping blocks would not vectorize.
- */
-function columnsInQuotients(builder: ScheduleBuilder, variable: Var): boolean {
-  let found = false;
-  walkStmt(builder.nest.body, (node) => {
-    for (const expr of exprsOfStmt(node)) {
-      visitExpr(expr, (part) => {
-        const divides = part.kind === "binary" && (part.op === "div" || part.op === "rem");
-        if (divides && mentionsVar(part, (candidate) => candidate === variable)) found = true;
-      });
-    }
-  });
-  return found;
 }
 
 /**

@@ -11,7 +11,8 @@ import { applyRecord } from "./apply-schedule.js";
 import { type ScheduleRecord, computeAt, fuse, parallel, split, unroll, vectorize } from "./primitives.js";
 
 export const LANES = 4;
-const SMALL_REDUCTION = 4;
+/** Reduction loops up to this extent unroll (unrollSmallReductions). */
+export const SMALL_REDUCTION = 4;
 /** Task loops fuse outer loops until they have this many tasks (enough to balance a few threads). */
 const MIN_TASKS = 16;
 
@@ -150,9 +151,18 @@ export function unrollSmallReductions(builder: ScheduleBuilder): void {
 const LONG_REDUCTION = 64;
 
 function aroundLongReduction(builder: ScheduleBuilder, loop: For): boolean {
+  return hasReductionLoop(builder, loop.body, (extent) => extent >= LONG_REDUCTION);
+}
+
+/** Whether `statement` holds a reduction loop whose extent `test` accepts. */
+export function hasReductionLoop(
+  builder: ScheduleBuilder,
+  statement: Stmt,
+  test: (extent: number) => boolean,
+): boolean {
   let found = false;
-  walkStmt(loop.body, (node) => {
-    if (node.kind === "for" && builder.isReduction(node) && extentOf(node) >= LONG_REDUCTION) found = true;
+  walkStmt(statement, (node) => {
+    if (node.kind === "for" && builder.isReduction(node) && test(extentOf(node))) found = true;
   });
   return found;
 }

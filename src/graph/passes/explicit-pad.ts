@@ -29,7 +29,7 @@ import { makePlaceholderContext } from "../fold-node.js";
 import { makeTensorData } from "../../support/tensor-data.js";
 import { TESSERA_DOMAIN } from "../../te/ops/registry.js";
 import { DATA_LAYOUT } from "../../te/ops/nn/channels-last.js";
-import { convIsDense } from "../../te/ops/nn/conv.js";
+import { convGroup, convIsDense } from "../../te/ops/nn/conv.js";
 import { windowGeometry } from "../../te/ops/nn/window.js";
 
 /** Opset of the Pad node created (pads as an input). */
@@ -46,9 +46,9 @@ export function explicitPad(graph: Graph, ids: IdSource = defaultIds): Graph {
 function qualifyingPads(node: Node): readonly number[] | null {
   if (node.opType !== "Conv" || node.domain !== TESSERA_DOMAIN) return null;
   const layout = node.attributes.get(DATA_LAYOUT);
-  if (layout?.kind !== "string" || layout.value !== "NHWC" || !convIsDense(node, true)) return null;
-  const group = node.attributes.get("group");
-  if (group !== undefined && (group.kind !== "int" || group.value !== 1)) return null;
+  if (layout?.kind !== "string" || layout.value !== "NHWC" || !convIsDense(node, true) || convGroup(node) !== 1) {
+    return null;
+  }
   const [x, w] = node.inputs;
   if (x === null || x === undefined || w?.constant === undefined) return null;
   if (!isStaticShape(x.shape) || x.shape.length !== 4 || w.constant.shape.length !== 4) return null;

@@ -194,3 +194,6 @@ export function invalidModel(context: OpBuildContext, message: string): TesseraE
 }
 
 export { sizeOf };
+
+/** Lanes of an f32x4 vector: packed weight layouts keep a vector's columns together. */
+export const VECTOR_LANES = 4;

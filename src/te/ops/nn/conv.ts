@@ -27,7 +27,7 @@ import type { Node } from "../../../graph/ir.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { shapeError } from "../../builders.js";
-import { outputName, optionalInput, requireInput, zeroOf } from "./common.js";
+import { VECTOR_LANES, outputName, optionalInput, requireInput, zeroOf } from "./common.js";
 import { layoutOf } from "./channels-last.js";
 import {
   type WindowGeometry,
@@ -81,9 +81,6 @@ export const CHANNEL_PANEL = 8;
 /** How a Conv reads its weights: channel panels, taps [k…][C/g][M] (both packed at compile time), or W itself. */
 export type ConvWeightLayout = "panels" | "taps" | "plain";
 
-/** Lanes of an f32x4 vector. */
-const LANES = 4;
-
 /**
  * The weight layout of a Conv node (see the file comment). W must be
  * constant to be packed. Panels need each vector of 4 output channels within
@@ -96,19 +93,20 @@ export function convWeightLayout(node: Node, channelsLast: boolean): ConvWeightL
   if (node.opType !== "Conv" || weights === undefined) return "plain";
   const [outputs, perGroupIn] = weights.shape;
   if (outputs === undefined || perGroupIn === undefined) return "plain";
-  const group = groupOf(node);
+  const group = convGroup(node);
   if (channelsLast && group === outputs && perGroupIn === 1) return "taps";
   if (group === 1) return channelsLast && outputs % CHANNEL_PANEL !== 0 ? "taps" : "panels";
-  return (outputs / group) % LANES === 0 ? "panels" : "plain";
+  return (outputs / group) % VECTOR_LANES === 0 ? "panels" : "plain";
 }
 
 /** Whether a Conv runs the dense micro-kernel: packed weights, and not depthwise. */
 export function convIsDense(node: Node, channelsLast: boolean): boolean {
   const layout = convWeightLayout(node, channelsLast);
-  return layout === "panels" || (layout === "taps" && groupOf(node) === 1);
+  return layout === "panels" || (layout === "taps" && convGroup(node) === 1);
 }
 
-function groupOf(node: Node): number {
+/** The Conv node's group attribute (1 when absent). */
+export function convGroup(node: Node): number {
   const attribute = node.attributes.get("group");
   return attribute?.kind === "int" ? attribute.value : 1;
 }

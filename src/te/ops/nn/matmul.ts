@@ -20,7 +20,7 @@ import {
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
 import { broadcastLoad, broadcastShapes, shapeError } from "../../builders.js";
-import { optionalInput, outputName, requireInput } from "./common.js";
+import { VECTOR_LANES, optionalInput, outputName, requireInput } from "./common.js";
 
 /**
  * MatMul: a 1-D left operand is a row [1, K] and a 1-D right operand a
@@ -45,7 +45,7 @@ function buildMatMul(context: OpBuildContext): TeTensor {
   const shape = [...batch, ...(aRows === null ? [] : [aRows]), ...(bColumns === null ? [] : [bColumns])];
   const k = makeIterVar("k", inner);
   const packed =
-    requireInput(context, 1).constant !== null && bColumns !== null && bColumns % LANES === 0
+    requireInput(context, 1).constant !== null && bColumns !== null && bColumns % VECTOR_LANES === 0
       ? packColumns(b, bBatch, inner, bColumns, (batchIndices, row, column) => tload(b, [...batchIndices, row, column]))
       : null;
   return compute(outputName(context), shape, (indices) => {
@@ -111,9 +111,6 @@ function transposeWeights(b: TeTensor): TeTensor {
   });
 }
 
-/** Lanes of an f32x4 vector. */
-const LANES = 4;
-
 function loadPacked(packed: TeTensor, batchIndices: readonly Expr[], row: Expr, column: Expr): Expr {
   return tload(packed, [...batchIndices, div(column, int(PANEL_WIDTH)), row, rem(column, int(PANEL_WIDTH))]);
 }
@@ -154,11 +151,11 @@ function buildGemm(context: OpBuildContext): TeTensor {
   const k = makeIterVar("k", inner);
   const constantB = requireInput(context, 1).constant !== null;
   // Columns off the vector grid read rows of B' (see packColumns); B' = Bᵀ is transposed at compile time.
-  const rowsOfB = constantB && columns % LANES !== 0 && transB ? transposeWeights(b) : null;
+  const rowsOfB = constantB && columns % VECTOR_LANES !== 0 && transB ? transposeWeights(b) : null;
   const readB = (kIndex: Expr, column: Expr): Expr =>
     rowsOfB !== null ? tload(rowsOfB, [kIndex, column]) : tload(b, transB ? [column, kIndex] : [kIndex, column]);
   const packed =
-    constantB && columns % LANES === 0
+    constantB && columns % VECTOR_LANES === 0
       ? packColumns(b, [], inner, columns, (_, kIndex, column) => readB(kIndex, column))
       : null;
   return compute(
