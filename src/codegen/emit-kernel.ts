@@ -14,12 +14,21 @@
 import { assert, unreachable } from "../support/assert.js";
 import type { For, IfThenElse, Kernel, Stmt } from "../loop/ir.js";
 import { type Expr, type Var, broadcast, load } from "../te/expr.js";
-import { isStraightLine, mapStmtExprs, mentionsVar, transformExpr, walkStmt } from "../loop/stmt.js";
+import {
+  exprsOfStmt,
+  isStraightLine,
+  mapStmtExprs,
+  mentionsVar,
+  transformExpr,
+  visitExpr,
+  walkStmt,
+} from "../loop/stmt.js";
 import { dtypeBytes } from "../support/dtype.js";
 import { FunctionBuilder } from "./function-builder.js";
 import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
 import { emitStore } from "./emit-memory.js";
+import { planAddressInduction } from "./address-induction.js";
 import { block, branch, i32Const, localGet, localSet, localTee, plain } from "./wasm/instructions.js";
 import type { FunctionDefinition } from "./wasm/module-builder.js";
 
@@ -47,6 +56,7 @@ export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedK
   const body = splatLoads(kernel.body);
   markNonNegativeLocals(context, body);
   markConstantVectors(context, body);
+  countReads(context, body);
   if (body.kind === "for" && body.annotation === "parallel") emitTaskLoop(context, body);
   else {
     builder.emit(localGet(COUNT), i32Const(0), plain("i32.gt_s"), block("if"));
@@ -94,6 +104,16 @@ function markConstantVectors(context: KernelContext, body: Stmt): void {
       context.constantVectors.set(target, Number(value.value.value));
     }
   }
+}
+
+function countReads(context: KernelContext, body: Stmt): void {
+  walkStmt(body, (node) => {
+    for (const expr of exprsOfStmt(node)) {
+      visitExpr(expr, (part) => {
+        if (part.kind === "var") context.readCounts.set(part, (context.readCounts.get(part) ?? 0) + 1);
+      });
+    }
+  });
 }
 
 /**
@@ -174,6 +194,7 @@ export function emitStmt(context: KernelContext, stmt: Stmt): void {
       emitStore(context, stmt);
       return;
     case "assign":
+      if (context.induction?.deadLocals.has(stmt.target) === true) return;
       assert(
         stmt.value.dtype === stmt.target.dtype && stmt.value.lanes === stmt.target.lanes,
         `assign to ${stmt.target.name}: type mismatch`,
@@ -201,14 +222,22 @@ function emitFor(context: KernelContext, loop: For): void {
     const trips = Number(extent.value);
     if (trips <= 0) return;
     // do { body; variable++ } while (variable < extent): one branch per iteration.
-    builder.emit(i32Const(0), localSet(variable), block("loop"));
-    if (splitsInPairs(context, loop, trips)) {
+    const pairs = splitsInPairs(context, loop, trips);
+    const induction = planAddressInduction(context, loop);
+    induction?.emitStart(context);
+    builder.emit(i32Const(0), localSet(variable));
+    builder.emit(block("loop"));
+    context.induction = induction;
+    if (pairs) {
       emitStmt(context, loop.body);
+      induction?.emitAdvance(context);
       builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable));
       // Never taken (task indices are ≥ 0), but it ends a basic block: see splitsInPairs.
       builder.emit(localGet(FIRST_PARAM), i32Const(-1), plain("i32.eq"), branch("br_if", 0));
     }
     emitStmt(context, loop.body);
+    induction?.emitAdvance(context);
+    context.induction = null;
     builder.emit(
       localGet(variable),
       i32Const(1),

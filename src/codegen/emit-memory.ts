@@ -63,7 +63,7 @@ function splitConstant(index: Expr): { readonly rest: Expr | null; readonly cons
   return { rest: index, constant: 0 };
 }
 
-function isNonNegative(context: KernelContext, expr: Expr): boolean {
+export function isNonNegative(context: KernelContext, expr: Expr): boolean {
   switch (expr.kind) {
     case "const":
       return Number(expr.value) >= 0;
@@ -85,6 +85,11 @@ function isNonNegative(context: KernelContext, expr: Expr): boolean {
  * `buffer` and returns the memarg offset to use with it.
  */
 export function emitAddress(context: KernelContext, buffer: Buffer, index: Expr, extraBytes = 0): number {
+  const reduced = context.induction?.lookup(buffer, index) ?? null;
+  if (reduced !== null) {
+    context.builder.emit(localGet(reduced.local));
+    return reduced.offset + extraBytes;
+  }
   const bytes = dtypeBytes(buffer.dtype);
   const base = context.addressOf(buffer) + extraBytes;
   const { rest, constant } = splitConstant(index);

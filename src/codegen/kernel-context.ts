@@ -8,6 +8,7 @@
 import { valueTypeOf, type DType } from "../support/dtype.js";
 import type { Buffer } from "../loop/ir.js";
 import type { Expr, Var } from "../te/expr.js";
+import type { AddressInduction } from "./address-induction.js";
 import { FunctionBuilder } from "./function-builder.js";
 import type { ValueType } from "./wasm/opcodes.js";
 
@@ -39,6 +40,10 @@ export class KernelContext {
   readonly nonNegativeVars = new Set<Var>();
   /** Vector locals that hold one broadcast constant for the whole kernel, with its value. */
   readonly constantVectors = new Map<Var, number>();
+  /** How many times each variable is read in the kernel (every occurrence in every expression tree). */
+  readonly readCounts = new Map<Var, number>();
+  /** The address pointers of the innermost loop being emitted (codegen/address-induction.ts). */
+  induction: AddressInduction | null = null;
   private readonly locals = new Map<Var, number>();
 
   constructor(
