@@ -38,6 +38,8 @@ export interface EmittedKernel {
   readonly definition: FunctionDefinition;
   /** Names of the math helper functions the kernel calls. */
   readonly helpers: readonly string[];
+  /** v128 constants the kernel reads from globals, by global name. */
+  readonly constants: ReadonlyMap<string, readonly number[]>;
 }
 
 const FIRST = 0;
@@ -63,7 +65,7 @@ export function emitKernel(kernel: Kernel, options: KernelEmitOptions): EmittedK
     emitStmt(context, body);
     builder.emit(plain("end"));
   }
-  return { definition: builder.finish(true), helpers: [...context.helpers] };
+  return { definition: builder.finish(true), helpers: [...context.helpers], constants: builder.constantGlobals };
 }
 
 /**
@@ -178,11 +180,13 @@ function emitTaskLoop(context: KernelContext, loop: For): void {
 /** while (variable < end) { body; variable++ } */
 function emitWhileLoop(context: KernelContext, variable: number, end: number, body: Stmt): void {
   const builder = context.builder;
+  const hoistsConstants = isStraightLine(body) && builder.beginConstantScope();
   builder.emit(block("block"), block("loop"));
   builder.emit(localGet(variable), localGet(end), plain("i32.ge_s"), branch("br_if", 1));
   emitStmt(context, body);
   builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable), branch("br", 0));
   builder.emit(plain("end"), plain("end"));
+  if (hoistsConstants) builder.endConstantScope();
 }
 
 export function emitStmt(context: KernelContext, stmt: Stmt): void {
@@ -225,6 +229,7 @@ function emitFor(context: KernelContext, loop: For): void {
     const pairs = splitsInPairs(context, loop, trips);
     const induction = planAddressInduction(context, loop);
     induction?.emitStart(context);
+    const hoistsConstants = isStraightLine(loop.body) && builder.beginConstantScope();
     builder.emit(i32Const(0), localSet(variable));
     builder.emit(block("loop"));
     context.induction = induction;
@@ -247,6 +252,7 @@ function emitFor(context: KernelContext, loop: For): void {
       plain("i32.lt_s"),
     );
     builder.emit(branch("br_if", 0), plain("end"));
+    if (hoistsConstants) builder.endConstantScope();
     return;
   }
   const end = builder.temporary("i32");

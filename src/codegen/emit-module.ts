@@ -43,6 +43,7 @@ export interface ModuleRequest {
 export function buildModuleDefinition(request: ModuleRequest): ModuleDefinition {
   const names = new Set<string>();
   const helpers = new Set<string>();
+  const constants = new Map<string, readonly number[]>();
   const shared = request.sharedMemory ?? false;
   const scratchBase = shared ? SCRATCH_BASE_GLOBAL : undefined;
   const kernels = request.kernels.map((kernel) => {
@@ -53,12 +54,16 @@ export function buildModuleDefinition(request: ModuleRequest): ModuleDefinition 
     const options = { addressOf: request.addressOf, relaxedSimd: request.relaxedSimd, scratchBase };
     const emitted = emitKernel(kernel, options);
     for (const helper of emitted.helpers) helpers.add(helper);
+    for (const [name, bytes] of emitted.constants) constants.set(name, bytes);
     return emitted.definition;
   });
   const functions = [...kernels, ...generateHelpers(helpers)];
   return {
     memory: { minimumPages: request.memoryPages, shared },
-    globals: shared ? [{ name: SCRATCH_BASE_GLOBAL, initial: 0 }] : [],
+    globals: [
+      ...(shared ? [{ name: SCRATCH_BASE_GLOBAL, initial: 0 }] : []),
+      ...[...constants].map(([name, vector]) => ({ name, initial: 0, vector })),
+    ],
     functions: shared ? [...functions, scratchBaseSetter()] : functions,
   };
 }

@@ -4,7 +4,7 @@
  * scratch locals can be reused across a kernel: `temporary(type)` hands out
  * a local that the caller returns with `release` once its value is dead.
  */
-import type { Instruction } from "./wasm/instructions.js";
+import { type Instruction, globalGet } from "./wasm/instructions.js";
 import type { ValueType } from "./wasm/opcodes.js";
 import type { FunctionDefinition } from "./wasm/module-builder.js";
 
@@ -15,6 +15,9 @@ export class FunctionBuilder {
   private readonly usedNames = new Set<string>();
   private readonly freeTemporaries = new Map<ValueType, number[]>();
   private readonly paramCount: number;
+  /** The v128 constants read from globals (codegen/emit-module.ts declares them), by global name. */
+  readonly constantGlobals = new Map<string, readonly number[]>();
+  private inConstantScope = false;
 
   constructor(
     readonly name: string,
@@ -55,7 +58,32 @@ export class FunctionBuilder {
   }
 
   emit(...instructions: Instruction[]): void {
-    for (const instruction of instructions) this.body.push(instruction);
+    for (const instruction of instructions) {
+      if (!this.inConstantScope || instruction.kind !== "v128.const" || isCheapConstant(instruction.bytes)) {
+        this.body.push(instruction);
+        continue;
+      }
+      const name = `const_${instruction.bytes.map((byte) => byte.toString(16).padStart(2, "0")).join("")}`;
+      this.constantGlobals.set(name, instruction.bytes);
+      this.body.push(globalGet(name));
+    }
+  }
+
+  /**
+   * Inside a loop over elements, v128 constants are read from globals:
+   * V8 rematerializes a v128.const at every use, three instructions (two on
+   * the vector ports that the math needs) per use per iteration, where a
+   * global is one load. Returns false if a scope is already open (nested
+   * loops belong to it).
+   */
+  beginConstantScope(): boolean {
+    if (this.inConstantScope) return false;
+    this.inConstantScope = true;
+    return true;
+  }
+
+  endConstantScope(): void {
+    this.inConstantScope = false;
   }
 
   finish(exported: boolean): FunctionDefinition {
@@ -69,4 +97,9 @@ export class FunctionBuilder {
       exported,
     };
   }
+}
+
+/** All-zero and all-one vectors: V8 makes them with one register-only instruction (a xor or a compare). */
+function isCheapConstant(bytes: readonly number[]): boolean {
+  return bytes.every((byte) => byte === 0) || bytes.every((byte) => byte === 255);
 }

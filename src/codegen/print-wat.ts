@@ -29,7 +29,11 @@ export function printModuleDefinitionWat(module: ModuleDefinition): string {
     .join(" ");
   const lines = ["(module", `  (import "env" "memory" (memory ${limits}))`];
   for (const global of module.globals ?? []) {
-    lines.push(`  (global $${global.name} (mut i32) (i32.const ${global.initial}))`);
+    const initializer =
+      global.vector === undefined
+        ? `i32.const ${global.initial}`
+        : instructionText({ kind: "v128.const", bytes: global.vector }, String);
+    lines.push(`  (global $${global.name} (mut ${global.vector === undefined ? "i32" : "v128"}) (${initializer}))`);
   }
   for (const definition of module.functions) {
     lines.push(

@@ -35,10 +35,15 @@ export interface MemoryImport {
   readonly shared: boolean;
 }
 
-/** A mutable i32 global, private to each instance (not exported; set through an exported function). */
+/**
+ * A mutable global, private to each instance (not exported): an i32 set
+ * through an exported function (`initial`), or a v128 holding a constant
+ * (`vector`, 16 bytes) that the kernels only read.
+ */
 export interface GlobalDefinition {
   readonly name: string;
   readonly initial: number;
+  readonly vector?: readonly number[];
 }
 
 export interface ModuleDefinition {
@@ -111,9 +116,20 @@ function importSection(memory: MemoryImport): ByteWriter {
     .u32(maximum);
 }
 
-/** Each global: type i32, mutable, initializer `i32.const initial; end`. */
+/** Each global: mutable, initializer `i32.const initial; end` or `v128.const vector; end`. */
 function globalSection(globals: readonly GlobalDefinition[]): ByteWriter {
   return new ByteWriter().vector(globals, (out, global) => {
+    if (global.vector !== undefined) {
+      out.byte(VALUE_TYPE_CODES.v128).byte(0x01);
+      encodeInstruction(
+        out,
+        { kind: "v128.const", bytes: global.vector },
+        () => 0,
+        () => 0,
+      );
+      out.byte(0x0b);
+      return;
+    }
     out.byte(VALUE_TYPE_CODES.i32).byte(0x01).byte(CONST_OPCODES["i32.const"]).s32(global.initial).byte(0x0b);
   });
 }
