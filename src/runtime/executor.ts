@@ -40,6 +40,8 @@ export interface StepExecutor {
   instantiate(wasm: Uint8Array, plan: ExecutionPlan): Promise<InstantiatedModel>;
   /** Runs all `tasks` tasks of `kernel` (an export of an instance made here); returns once all have finished. */
   runStep(kernel: KernelFunction, tasks: number): void;
+  /** Says that steps are about to run (a run is starting): a pool wakes its sleeping workers. */
+  prepareRun(): void;
   /** Frees workers; the executor is unusable afterwards. */
   release(): void;
 }
@@ -79,6 +81,7 @@ export function createSerialExecutor(): StepExecutor {
     runStep(kernel, tasks) {
       kernel(0, tasks);
     },
+    prepareRun() {},
     release() {},
   };
 }
@@ -110,6 +113,10 @@ class PoolExecutor implements StepExecutor {
     });
     this.finalizer.register(instance, model);
     return { memory, instance };
+  }
+
+  prepareRun(): void {
+    this.pool.wake();
   }
 
   runStep(kernel: KernelFunction, tasks: number): void {

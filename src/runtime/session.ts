@@ -223,6 +223,7 @@ export class InferenceSession {
   /** Picks (or compiles) the variant for `feeds` and writes them into its memory. */
   private async prepare(feeds: Feeds): Promise<LoadedModel> {
     if (this.released) throw new TesseraError("E_USAGE", "the session was released");
+    this.executor.prepareRun();
     let model = this.current!;
     let tensors = feeds;
     if (this.specializer !== null) {

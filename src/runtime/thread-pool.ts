@@ -221,6 +221,24 @@ export class ThreadPool {
     }
   }
 
+  /** How many workers are blocked in Atomics.wait (for tests and diagnostics). */
+  sleepingWorkers(): number {
+    return Atomics.load(this.control, CONTROL.waiters);
+  }
+
+  /**
+   * Wakes blocked workers without giving them a job, so they are spinning
+   * when the next one comes: a run calls it before copying its inputs in,
+   * which hides most of the 25–55 µs a blocked worker takes to wake. A
+   * worker that counted itself a waiter but has not yet called Atomics.wait
+   * misses this notify and sleeps on: harmless, a job's notify still wakes it.
+   */
+  wake(): void {
+    if (!this.released && Atomics.load(this.control, CONTROL.waiters) > 0) {
+      Atomics.notify(this.control, CONTROL.sequence);
+    }
+  }
+
   /** Stops and terminates the workers; the pool is unusable afterwards. */
   release(): void {
     if (this.released) return;

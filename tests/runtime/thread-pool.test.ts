@@ -163,3 +163,29 @@ describe("thread pool", () => {
     });
   }
 });
+
+describe("waking the workers", () => {
+  it("idle workers block after their spin, and wake() sets them spinning again", async () => {
+    const { ThreadPool } = await import("../../src/runtime/thread-pool.js");
+    const { createNodeWorkerHost } = await import("../../src/runtime/thread-pool-node.js");
+    const pool = await ThreadPool.start(await createNodeWorkerHost(), 2);
+    try {
+      const waitFor = async (test: () => boolean, what: string): Promise<void> => {
+        const deadline = performance.now() + 2000;
+        while (!test()) {
+          assert.ok(performance.now() < deadline, what);
+          await new Promise((resolve) => setTimeout(resolve, 0));
+        }
+      };
+      await waitFor(() => pool.sleepingWorkers() === 1, "the idle worker blocks");
+      // It counts itself a waiter just before Atomics.wait: give it time to be in the wait.
+      await new Promise((resolve) => setTimeout(resolve, 20));
+      pool.wake();
+      const deadline = performance.now() + 2000;
+      while (pool.sleepingWorkers() !== 0) assert.ok(performance.now() < deadline, "wake() unblocks the worker");
+      await waitFor(() => pool.sleepingWorkers() === 1, "the worker blocks again after its spin");
+    } finally {
+      pool.release();
+    }
+  });
+});
