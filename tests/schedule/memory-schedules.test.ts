@@ -126,7 +126,14 @@ test("factored reductions: vector partial accumulators per row, then 4 partials 
   assert.match(text, /mx_part\[ramp\(/, text);
   assert.match(text, /mean_part\[ramp\(/, text);
   assert.match(text, /acc = broadcast\(-inf, 4\)/, text);
+  assert.match(text, /for lane in 0\.\.8 \{/, "32 columns: 8 partial lanes of 4 steps");
   factoredCase(3, 12);
   factoredCase(2, 6);
   factoredCase(5, 1);
+});
+
+test("long rows reduce into 16 partial lanes: four independent vector chains", () => {
+  const { text } = factoredCase(4, 128);
+  assert.match(text, /for lane in 0\.\.16 \{/, text);
+  assert.doesNotMatch(factoredCase(3, 500).text, /for lane in 0\.\.(8|16) \{/, "500 columns: only 4 divides");
 });

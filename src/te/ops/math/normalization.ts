@@ -25,32 +25,49 @@ import {
 } from "./common.js";
 import { type ReductionSpec, keptIndices, reduction, reductionCount, trailingAxes } from "./reduce-common.js";
 
-/** Lanes of a factored reduction's partial results: one wasm v128 of 32-bit values. */
-const PARTIAL_LANES = 4;
+/** Lanes of a factored reduction's partial results: one to four wasm v128s of 32-bit values. */
+const PARTIAL_LANE_CHOICES = [16, 8, 4] as const;
+/** Reduction steps each partial lane takes at least (4 lanes: at least 2). */
+const MIN_STEPS_PER_LANE = 4;
+
+/**
+ * The partial lanes of a factored reduction over `extent` elements: the
+ * most (up to 16) that divide it with at least MIN_STEPS_PER_LANE steps
+ * each, else 4 when 4 divides an extent of 8 or more, else 0 (unfactored).
+ * Each vector of partials is an independent chain, so 16 lanes run four
+ * chains the core overlaps where 4 lanes wait on one: NaN-exact f32x4.max
+ * has a long latency (bert's softmax rows of 128: 0.178 → 0.138 ms).
+ */
+function partialLanes(extent: number): number {
+  const lanes = PARTIAL_LANE_CHOICES.find((count) => extent % count === 0 && extent >= MIN_STEPS_PER_LANE * count);
+  if (lanes !== undefined) return lanes;
+  return extent % 4 === 0 && extent >= 8 ? 4 : 0;
+}
 
 /**
  * A keep-dims reduction over the last axis, factored in two (Halide's
- * rfactor): `<name>_part[…, lane]` reduces every PARTIAL_LANES-th element
- * starting at `lane` (contiguous across lanes, so the lane loop vectorizes
- * into one vector accumulator), then `<name>` reduces the PARTIAL_LANES
- * partials. The combine order differs from a serial reduction: exact for
- * max/min, a float reassociation for sums. Other reductions (several axes,
- * an axis that is not last, an extent that 4 does not divide or under 8)
- * are built unfactored, as `reduction` does.
+ * rfactor): `<name>_part[…, lane]` reduces every L-th element starting at
+ * `lane` (contiguous across lanes, so the lane loop vectorizes into vector
+ * accumulators; L from partialLanes), then `<name>` reduces the L partials.
+ * The combine order differs from a serial reduction: exact for max/min, a
+ * float reassociation for sums. Other reductions (several axes, an axis
+ * that is not last, an extent that 4 does not divide or under 8) are built
+ * unfactored, as `reduction` does.
  */
 export function factoredReduction(spec: ReductionSpec): TeTensor {
   const last = spec.shape.length - 1;
   const extent = spec.shape[last] ?? 0;
-  const factorable = spec.keepDims && spec.axes.length === 1 && spec.axes[0] === last && extent >= 2 * PARTIAL_LANES;
-  if (!factorable || extent % PARTIAL_LANES !== 0 || !["sum", "max", "min"].includes(spec.op)) return reduction(spec);
+  const lanes = partialLanes(extent);
+  const factorable = spec.keepDims && spec.axes.length === 1 && spec.axes[0] === last && lanes > 0;
+  if (!factorable || !["sum", "max", "min"].includes(spec.op)) return reduction(spec);
   const rows = spec.shape.slice(0, last);
-  const partial = compute(`${spec.name}_part`, [...rows, PARTIAL_LANES], (indices) => {
-    const step = makeIterVar(`r${last}`, extent / PARTIAL_LANES);
-    const column = add(mul(step.variable, int(PARTIAL_LANES)), indices[last]!);
+  const partial = compute(`${spec.name}_part`, [...rows, lanes], (indices) => {
+    const step = makeIterVar(`r${last}`, extent / lanes);
+    const column = add(mul(step.variable, int(lanes)), indices[last]!);
     return reduce(spec.op, [step], spec.body([...indices.slice(0, last), column]));
   });
   return compute(spec.name, [...rows, 1], (indices) => {
-    const lane = makeIterVar("lane", PARTIAL_LANES);
+    const lane = makeIterVar("lane", lanes);
     const reduced = reduce(spec.op, [lane], tload(partial, [...indices.slice(0, last), lane.variable]));
     return spec.epilogue === undefined ? reduced : spec.epilogue(reduced, indices);
   });
