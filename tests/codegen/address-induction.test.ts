@@ -9,23 +9,8 @@ import { test } from "node:test";
 import assert from "node:assert/strict";
 import { makeBuffer } from "../../src/loop/ir.js";
 import { add, int, load, makeVar, mul, ramp, sub } from "../../src/te/expr.js";
-import { encodeModel } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
-import { lowerModel } from "../../src/compiler/compile-model.js";
 import { printWat } from "../../src/codegen/print-wat.js";
-import { pseudoRandom } from "../support/random.js";
-import { assign, forLoop, instantiate, kernelOf, seq, store } from "./harness.js";
-
-function matmulKernel() {
-  const bytes = encodeModel({
-    opset: 17,
-    inputs: [{ name: "a", dtype: "float32", shape: [8, 64] }],
-    outputs: [{ name: "y", dtype: "float32", shape: null }],
-    nodes: [{ opType: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
-    initializers: [{ name: "b", data: makeTensorData("float32", [64, 16], pseudoRandom(64 * 16, 3)) }],
-  });
-  return lowerModel({ bytes }).steps[0]!.kernel;
-}
+import { assign, forLoop, instantiate, kernelOf, matmulKernel, seq, store } from "./harness.js";
 
 /** The text of the innermost `loop … end` of a printed function. */
 function innermostLoop(wat: string): string {

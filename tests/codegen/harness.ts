@@ -15,6 +15,10 @@ import {
   type TypedArray,
 } from "../../src/support/dtype.js";
 import { emitModule } from "../../src/codegen/emit-module.js";
+import { encodeModel } from "../../src/onnx/encode-model.js";
+import { makeTensorData } from "../../src/support/tensor-data.js";
+import { lowerModel } from "../../src/compiler/compile-model.js";
+import { pseudoRandom } from "../support/random.js";
 
 export function forLoop(loopVar: Var, extent: number | Expr, body: Stmt, annotation: LoopAnnotation = "serial"): For {
   const extentExpr = typeof extent === "number" ? constant(extent) : extent;
@@ -125,4 +129,16 @@ export function runMap(
   inputs.forEach((input, position) => instance.write(buffers[position], input.values));
   instance.exports[kernel.name](0, kernel.taskExtent);
   return instance.read(result).slice(0, count);
+}
+
+/** The single kernel of Y = A·B, A: [8, 64] input, B: [64, 16] constant (a 4×8 micro-kernel with a 64-step k loop). */
+export function matmulKernel(): Kernel {
+  const bytes = encodeModel({
+    opset: 17,
+    inputs: [{ name: "a", dtype: "float32", shape: [8, 64] }],
+    outputs: [{ name: "y", dtype: "float32", shape: null }],
+    nodes: [{ opType: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
+    initializers: [{ name: "b", data: makeTensorData("float32", [64, 16], pseudoRandom(64 * 16, 3)) }],
+  });
+  return lowerModel({ bytes }).steps[0]!.kernel;
 }

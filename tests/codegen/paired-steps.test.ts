@@ -6,22 +6,8 @@
  */
 import { test } from "node:test";
 import assert from "node:assert/strict";
-import { encodeModel } from "../../src/onnx/encode-model.js";
-import { makeTensorData } from "../../src/support/tensor-data.js";
-import { lowerModel } from "../../src/compiler/compile-model.js";
 import { printWat } from "../../src/codegen/print-wat.js";
-import { pseudoRandom } from "../support/random.js";
-
-function matmulKernel() {
-  const bytes = encodeModel({
-    opset: 17,
-    inputs: [{ name: "a", dtype: "float32", shape: [8, 64] }],
-    outputs: [{ name: "y", dtype: "float32", shape: null }],
-    nodes: [{ opType: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
-    initializers: [{ name: "b", data: makeTensorData("float32", [64, 16], pseudoRandom(64 * 16, 3)) }],
-  });
-  return lowerModel({ bytes }).steps[0]!.kernel;
-}
+import { matmulKernel } from "./harness.js";
 
 const NEVER_TAKEN = /local\.get \$first\s+i32\.const -1\s+i32\.eq\s+br_if 0/;
 
