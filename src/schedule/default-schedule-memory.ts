@@ -11,7 +11,10 @@ import {
   unrollSmallReductions,
   vectorizeInnermost,
 } from "./schedule-builder.js";
-import { fuse, parallel, split, vectorize } from "./primitives.js";
+import { fuse, parallel, reorder, split, vectorize } from "./primitives.js";
+import type { For } from "../loop/ir.js";
+import { linearForm } from "../loop/linear.js";
+import { someExpr } from "../loop/stmt.js";
 
 /** Elementwise tasks get at least this many elements, so a task's work dwarfs its dispatch. */
 const TASK_ELEMENTS = 4096;
@@ -32,6 +35,7 @@ const GROUP_ELEMENTS = 64;
 export function scheduleElementwise(builder: ScheduleBuilder): void {
   const chain = builder.outputChain();
   if (chain.length === 0 || builder.statements.length !== 1) return;
+  const transposes = readsAcrossLines(builder, chain[chain.length - 1]!);
   let groupSize = 1;
   let groupExtent = extentOf(chain[chain.length - 1]!);
   while (groupSize < chain.length && groupExtent > 0 && groupExtent < GROUP_ELEMENTS && groupExtent % LANES === 0) {
@@ -48,7 +52,43 @@ export function scheduleElementwise(builder: ScheduleBuilder): void {
     return;
   }
   const rowExtent = extentOf(builder.outputChain()[0]!);
-  splitTasks(builder, rows, rowExtent, Math.ceil(TASK_ELEMENTS / groupExtent));
+  const perTask = Math.ceil(TASK_ELEMENTS / groupExtent);
+  const rowsInner = splitTasks(builder, rows, rowExtent, perTask) ? `${rows}.inner` : rows;
+  if (transposes) tileRows(builder, rowsInner, stepsPerRow);
+}
+
+/** Vector steps of a row chunk that tileRows keeps together: 32 elements, a few KB of source lines. */
+const CHUNK_STEPS = 8;
+/** A load whose index moves this many elements (a 64-byte line) or more per step of the innermost output loop. */
+const LINE_ELEMENTS = 16;
+
+/**
+ * Whether the statement reads some operand across the innermost output
+ * loop with a stride of a cache line or more: a transpose, whose every
+ * vector gathers four lines.
+ */
+function readsAcrossLines(builder: ScheduleBuilder, innermost: For): boolean {
+  const [statement] = builder.statements;
+  if (statement === undefined) return false;
+  return someExpr(statement, (node) => {
+    if (node.kind !== "load") return false;
+    const coefficient = linearForm(node.index).terms.get(innermost.loopVar) ?? 0;
+    return Math.abs(coefficient) >= LINE_ELEMENTS;
+  });
+}
+
+/**
+ * Cache tiling for transposes: the rows of a task sweep one chunk of
+ * CHUNK_STEPS vector steps at a time instead of whole rows. Consecutive rows
+ * read neighbouring elements of the same source lines (a row is one output
+ * channel of an NHWC → NCHW transpose, the lines are pixels), which a whole
+ * row evicts from L1 before the next row comes back to them (resnext's
+ * output: 784 pixels × 1 KB apart, 50 KB a row).
+ */
+function tileRows(builder: ScheduleBuilder, rowsInner: string, steps: VectorSteps): void {
+  if (steps.steps < 2 * CHUNK_STEPS || steps.lanes !== LANES) return;
+  const chunk = `${steps.outer}.outer`;
+  builder.attempt(split(steps.outer, CHUNK_STEPS), reorder([chunk, rowsInner, `${steps.outer}.inner`]));
 }
 
 /** Fuses consecutive perfectly nested loops (outermost first); returns the fused loop's name. */
@@ -81,13 +121,14 @@ function vectorizeGroup(builder: ScheduleBuilder, name: string, extent: number):
 /**
  * Makes `name` (the outermost loop, `extent` iterations) the task loop with
  * at least `perTask` iterations a task, preferring a factor that divides the
- * extent (no guard) within twice the minimum.
+ * extent (no guard) within twice the minimum. Returns whether it split
+ * `name` (into `.outer` tasks and `.inner` rows).
  */
-function splitTasks(builder: ScheduleBuilder, name: string, extent: number, perTask: number): void {
-  if (extent <= perTask) return;
+function splitTasks(builder: ScheduleBuilder, name: string, extent: number, perTask: number): boolean {
+  if (extent <= perTask) return false;
   if (perTask <= 1) {
     builder.attempt(parallel(name));
-    return;
+    return false;
   }
   let factor = perTask;
   for (let candidate = perTask; candidate <= 2 * perTask; candidate++) {
@@ -96,7 +137,7 @@ function splitTasks(builder: ScheduleBuilder, name: string, extent: number, perT
       break;
     }
   }
-  builder.attempt(split(name, factor), parallel(`${name}.outer`));
+  return builder.attempt(split(name, factor), parallel(`${name}.outer`));
 }
 
 export function scheduleReduction(builder: ScheduleBuilder): void {

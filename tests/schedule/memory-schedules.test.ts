@@ -91,6 +91,24 @@ test("transpose that keeps the last axis: contiguous vector loads, no gathers", 
   assert.doesNotMatch(text, /x\[ramp\([^\]]*, (?!1, 4\))\d+, 4\)\]/, text);
 });
 
+test("a transpose that gathers across lines sweeps its rows chunk by chunk", () => {
+  // NHWC → NCHW of [1, 200, 64]: each output row (a channel) reads one element of every pixel's line.
+  const [pixels, channels] = [200, 64];
+  const x = placeholder("x", "float32", [pixels, channels]);
+  const out = compute("out", [channels, pixels], ([c, p]) => tload(x, [p!, c!]));
+  const data = randomValues(pixels * channels, 8);
+  const { text, values } = run([[x, data]], out, "injective");
+  const expected = new Float32Array(data.length);
+  for (let c = 0; c < channels; c++)
+    for (let p = 0; p < pixels; p++) expected[c * pixels + p] = data[p * channels + c]!;
+  assertClose(values, expected);
+  // The chunk loop (8 vector steps) runs outside the task's rows, the steps inside them.
+  const chunk = text.search(/for \S+\.outer\.outer\S* in 0\.\./);
+  const rows = text.search(/for \S+\.inner in 0\.\./);
+  const steps = text.search(/for \S+\.outer\.inner in 0\.\.8 /);
+  assert.ok(chunk >= 0 && rows > chunk && steps > rows, text);
+});
+
 /** out[r, c] = x[r, c] − max over c, normalized by the mean of x: two factored reductions feeding one output. */
 function factoredCase(rows: number, columns: number): { text: string } {
   const x = placeholder("x", "float32", [rows, columns]);
