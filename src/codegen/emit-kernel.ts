@@ -238,6 +238,8 @@ function emitFor(context: KernelContext, loop: For): void {
       induction?.emitAdvance(context);
       builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable));
       // Never taken (task indices are ≥ 0), but it ends a basic block: see splitsInPairs.
+      // It must branch back to the loop head: as a forward exit, V8 peels the
+      // loop's first iteration, proves the branch dead and merges the steps.
       builder.emit(localGet(FIRST_PARAM), i32Const(-1), plain("i32.eq"), branch("br_if", 0));
     }
     emitStmt(context, loop.body);
