@@ -25,7 +25,7 @@ import { type Expr, type Var, childrenOf } from "../te/expr.js";
 import { i32Const, localGet, localSet, plain } from "./wasm/instructions.js";
 import { emitExpr } from "./emit-expr.js";
 import type { KernelContext } from "./kernel-context.js";
-import { isNonNegative } from "./emit-memory.js";
+import { isNonNegativeIndex } from "./emit-memory.js";
 
 /** An affine index: Σ coefficient·atom (atoms loop-invariant) + strideElements·k + constant. */
 interface Affine {
@@ -159,13 +159,14 @@ export function planAddressInduction(context: KernelContext, loop: For): Address
 
   const pointers = new Map<string, Pointer>();
   const accesses = new Map<Expr, Map<Buffer, Access>>();
+  const atomIds = new Map<Expr, number>();
   for (const { buffer, index, affine } of candidates) {
     if (rejected.has(index)) continue;
     if (context.baseGlobalOf(buffer) !== null || !isNonNegativeStart(context, affine)) continue;
     const bytes = dtypeBytes(buffer.dtype);
     const offset = context.addressOf(buffer) + affine.constant * bytes;
     if (offset < 0) continue;
-    const key = pointerKey(affine, bytes);
+    const key = pointerKey(affine, bytes, atomIds);
     let pointer = pointers.get(key);
     if (pointer === undefined) {
       pointer = {
@@ -267,22 +268,16 @@ function isInvariantAtom(atom: Expr, k: Var, assigned: ReadonlySet<Var>): boolea
 function isNonNegativeStart(context: KernelContext, affine: Affine): boolean {
   if (affine.stride < 0) return false;
   for (const [atom, coefficient] of affine.terms) {
-    if (coefficient <= 0 || !isNonNegative(context, atom)) return false;
+    if (coefficient <= 0 || !isNonNegativeIndex(atom, context.nonNegativeVars)) return false;
   }
   return true;
 }
 
-const atomIds = new WeakMap<Expr, number>();
-let nextAtomId = 1;
-
-function pointerKey(affine: Affine, bytes: number): string {
+/** Accesses share a pointer when their invariant terms, stride and element size agree (atoms are interned). */
+function pointerKey(affine: Affine, bytes: number, atomIds: Map<Expr, number>): string {
   const terms = [...affine.terms].map(([atom, coefficient]) => {
-    let id = atomIds.get(atom);
-    if (id === undefined) {
-      id = nextAtomId++;
-      atomIds.set(atom, id);
-    }
-    return `${id}*${coefficient}`;
+    if (!atomIds.has(atom)) atomIds.set(atom, atomIds.size);
+    return `${atomIds.get(atom)}*${coefficient}`;
   });
   return `${terms.sort().join("+")}|${affine.stride}|${bytes}`;
 }

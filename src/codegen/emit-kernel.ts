@@ -27,7 +27,7 @@ import { dtypeBytes } from "../support/dtype.js";
 import { FunctionBuilder } from "./function-builder.js";
 import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
-import { emitStore } from "./emit-memory.js";
+import { emitStore, isNonNegativeIndex } from "./emit-memory.js";
 import { planAddressInduction } from "./address-induction.js";
 import { block, branch, i32Const, localGet, localSet, localTee, plain } from "./wasm/instructions.js";
 import type { FunctionDefinition } from "./wasm/module-builder.js";
@@ -147,21 +147,6 @@ function markNonNegativeLocals(context: KernelContext, body: Stmt): void {
   }
 }
 
-function isNonNegativeIndex(expr: Expr, known: ReadonlySet<Var>): boolean {
-  switch (expr.kind) {
-    case "const":
-      return Number(expr.value) >= 0;
-    case "var":
-      return known.has(expr);
-    case "binary":
-      if (["add", "mul", "div", "rem", "min", "shr"].includes(expr.op))
-        return isNonNegativeIndex(expr.a, known) && isNonNegativeIndex(expr.b, known);
-      return expr.op === "max" && (isNonNegativeIndex(expr.a, known) || isNonNegativeIndex(expr.b, known));
-    default:
-      return false;
-  }
-}
-
 function emitTaskLoop(context: KernelContext, loop: For): void {
   const builder = context.builder;
   const task = context.localOf(loop.loopVar);
@@ -180,7 +165,8 @@ function emitTaskLoop(context: KernelContext, loop: For): void {
 /** while (variable < end) { body; variable++ } */
 function emitWhileLoop(context: KernelContext, variable: number, end: number, body: Stmt): void {
   const builder = context.builder;
-  const hoistsConstants = isStraightLine(body) && builder.beginConstantScope();
+  const hoistsConstants = isStraightLine(body);
+  if (hoistsConstants) builder.beginConstantScope();
   builder.emit(block("block"), block("loop"));
   builder.emit(localGet(variable), localGet(end), plain("i32.ge_s"), branch("br_if", 1));
   emitStmt(context, body);
@@ -229,7 +215,8 @@ function emitFor(context: KernelContext, loop: For): void {
     const pairs = splitsInPairs(context, loop, trips);
     const induction = planAddressInduction(context, loop);
     induction?.emitStart(context);
-    const hoistsConstants = isStraightLine(loop.body) && builder.beginConstantScope();
+    const hoistsConstants = isStraightLine(loop.body);
+    if (hoistsConstants) builder.beginConstantScope();
     builder.emit(i32Const(0), localSet(variable));
     builder.emit(block("loop"));
     context.induction = induction;

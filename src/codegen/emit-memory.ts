@@ -13,7 +13,7 @@
 import { assert } from "../support/assert.js";
 import { dtypeBytes, type DType } from "../support/dtype.js";
 import type { Buffer, Store } from "../loop/ir.js";
-import type { Expr, Load } from "../te/expr.js";
+import type { Expr, Load, Var } from "../te/expr.js";
 import type { KernelContext } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
 import { globalGet, i32Const, lane, localGet, localSet, memory, plain, v128Const } from "./wasm/instructions.js";
@@ -63,18 +63,18 @@ function splitConstant(index: Expr): { readonly rest: Expr | null; readonly cons
   return { rest: index, constant: 0 };
 }
 
-export function isNonNegative(context: KernelContext, expr: Expr): boolean {
+/** Whether `expr` is provably non-negative given variables `known` to be (see emit-kernel's markNonNegativeLocals). */
+export function isNonNegativeIndex(expr: Expr, known: ReadonlySet<Var>): boolean {
   switch (expr.kind) {
     case "const":
       return Number(expr.value) >= 0;
     case "var":
-      return context.nonNegativeVars.has(expr);
+      return known.has(expr);
     case "binary":
       if (["add", "mul", "div", "rem", "min", "shr"].includes(expr.op)) {
-        return isNonNegative(context, expr.a) && isNonNegative(context, expr.b);
+        return isNonNegativeIndex(expr.a, known) && isNonNegativeIndex(expr.b, known);
       }
-      if (expr.op === "max") return isNonNegative(context, expr.a) || isNonNegative(context, expr.b);
-      return false;
+      return expr.op === "max" && (isNonNegativeIndex(expr.a, known) || isNonNegativeIndex(expr.b, known));
     default:
       return false;
   }
@@ -100,7 +100,7 @@ export function emitAddress(context: KernelContext, buffer: Buffer, index: Expr,
     builder.emit(baseGlobal === null ? i32Const(0) : globalGet(baseGlobal));
     return folded;
   }
-  const canFold = rest !== null && folded >= 0 && isNonNegative(context, rest);
+  const canFold = rest !== null && folded >= 0 && isNonNegativeIndex(rest, context.nonNegativeVars);
   emitExpr(context, canFold ? rest : index);
   if (bytes > 1) builder.emit(i32Const(log2Bytes(buffer.dtype)), plain("i32.shl"));
   emitAddBase(context, buffer);

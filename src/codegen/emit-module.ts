@@ -61,8 +61,8 @@ export function buildModuleDefinition(request: ModuleRequest): ModuleDefinition 
   return {
     memory: { minimumPages: request.memoryPages, shared },
     globals: [
-      ...(shared ? [{ name: SCRATCH_BASE_GLOBAL, initial: 0 }] : []),
-      ...[...constants].map(([name, vector]) => ({ name, initial: 0, vector })),
+      ...(shared ? [{ name: SCRATCH_BASE_GLOBAL, type: "i32" as const, initial: 0 }] : []),
+      ...[...constants].map(([name, bytes]) => ({ name, type: "v128" as const, bytes })),
     ],
     functions: shared ? [...functions, scratchBaseSetter()] : functions,
   };

@@ -4,6 +4,7 @@
  * scratch locals can be reused across a kernel: `temporary(type)` hands out
  * a local that the caller returns with `release` once its value is dead.
  */
+import { assert } from "../support/assert.js";
 import { type Instruction, globalGet } from "./wasm/instructions.js";
 import type { ValueType } from "./wasm/opcodes.js";
 import type { FunctionDefinition } from "./wasm/module-builder.js";
@@ -73,13 +74,11 @@ export class FunctionBuilder {
    * Inside a loop over elements, v128 constants are read from globals:
    * V8 rematerializes a v128.const at every use, three instructions (two on
    * the vector ports that the math needs) per use per iteration, where a
-   * global is one load. Returns false if a scope is already open (nested
-   * loops belong to it).
+   * global is one load. Scopes are straight-line loop bodies: they do not nest.
    */
-  beginConstantScope(): boolean {
-    if (this.inConstantScope) return false;
+  beginConstantScope(): void {
+    assert(!this.inConstantScope, "constant scopes do not nest");
     this.inConstantScope = true;
-    return true;
   }
 
   endConstantScope(): void {

@@ -7,7 +7,7 @@ import type { Kernel } from "../loop/ir.js";
 import { emitKernel, type KernelEmitOptions } from "./emit-kernel.js";
 import { buildModuleDefinition, type ModuleRequest } from "./emit-module.js";
 import { instructionText } from "./wasm/instructions.js";
-import type { FunctionDefinition, ModuleDefinition } from "./wasm/module-builder.js";
+import { type FunctionDefinition, type ModuleDefinition, globalInitializer } from "./wasm/module-builder.js";
 
 export type WatOptions = KernelEmitOptions;
 
@@ -29,11 +29,8 @@ export function printModuleDefinitionWat(module: ModuleDefinition): string {
     .join(" ");
   const lines = ["(module", `  (import "env" "memory" (memory ${limits}))`];
   for (const global of module.globals ?? []) {
-    const initializer =
-      global.vector === undefined
-        ? `i32.const ${global.initial}`
-        : instructionText({ kind: "v128.const", bytes: global.vector }, String);
-    lines.push(`  (global $${global.name} (mut ${global.vector === undefined ? "i32" : "v128"}) (${initializer}))`);
+    const initializer = instructionText(globalInitializer(global), String);
+    lines.push(`  (global $${global.name} (mut ${global.type}) (${initializer}))`);
   }
   for (const definition of module.functions) {
     lines.push(

@@ -9,10 +9,10 @@
  * position in `functions`. Nothing is imported but the memory, so no
  * arithmetic can come from JS.
  */
-import { assert } from "../../support/assert.js";
+import { InternalError, assert } from "../../support/assert.js";
 import { ByteWriter } from "./encoder.js";
-import { encodeInstruction, type Instruction } from "./instructions.js";
-import { CONST_OPCODES, VALUE_TYPE_CODES, type ValueType } from "./opcodes.js";
+import { encodeInstruction, i32Const, type Instruction } from "./instructions.js";
+import { VALUE_TYPE_CODES, type ValueType } from "./opcodes.js";
 
 export interface FunctionDefinition {
   readonly name: string;
@@ -37,13 +37,16 @@ export interface MemoryImport {
 
 /**
  * A mutable global, private to each instance (not exported): an i32 set
- * through an exported function (`initial`), or a v128 holding a constant
- * (`vector`, 16 bytes) that the kernels only read.
+ * through an exported function, or a v128 holding a constant (16 bytes)
+ * that the kernels only read.
  */
-export interface GlobalDefinition {
-  readonly name: string;
-  readonly initial: number;
-  readonly vector?: readonly number[];
+export type GlobalDefinition =
+  | { readonly name: string; readonly type: "i32"; readonly initial: number }
+  | { readonly name: string; readonly type: "v128"; readonly bytes: readonly number[] };
+
+/** A global's initializer expression (without its `end`). */
+export function globalInitializer(global: GlobalDefinition): Instruction {
+  return global.type === "i32" ? i32Const(global.initial) : { kind: "v128.const", bytes: global.bytes };
 }
 
 export interface ModuleDefinition {
@@ -116,22 +119,17 @@ function importSection(memory: MemoryImport): ByteWriter {
     .u32(maximum);
 }
 
-/** Each global: mutable, initializer `i32.const initial; end` or `v128.const vector; end`. */
+/** Each global: its type, mutable, its constant initializer, `end`. */
 function globalSection(globals: readonly GlobalDefinition[]): ByteWriter {
   return new ByteWriter().vector(globals, (out, global) => {
-    if (global.vector !== undefined) {
-      out.byte(VALUE_TYPE_CODES.v128).byte(0x01);
-      encodeInstruction(
-        out,
-        { kind: "v128.const", bytes: global.vector },
-        () => 0,
-        () => 0,
-      );
-      out.byte(0x0b);
-      return;
-    }
-    out.byte(VALUE_TYPE_CODES.i32).byte(0x01).byte(CONST_OPCODES["i32.const"]).s32(global.initial).byte(0x0b);
+    out.byte(VALUE_TYPE_CODES[global.type]).byte(0x01);
+    encodeInstruction(out, globalInitializer(global), unknownFunction);
+    out.byte(0x0b);
   });
+}
+
+function unknownFunction(name: string): never {
+  throw new InternalError(`a global initializer calls ${name}`);
 }
 
 function exportSection(functions: readonly FunctionDefinition[]): ByteWriter {

@@ -25,9 +25,9 @@ import {
 } from "./common.js";
 import { type ReductionSpec, keptIndices, reduction, reductionCount, trailingAxes } from "./reduce-common.js";
 
-/** Lanes of a factored reduction's partial results: one to four wasm v128s of 32-bit values. */
-const PARTIAL_LANE_CHOICES = [16, 8, 4] as const;
-/** Reduction steps each partial lane takes at least (4 lanes: at least 2). */
+/** Wider partial results than one v128 of 32-bit values: four or two vectors. */
+const WIDE_PARTIAL_LANES = [16, 8] as const;
+/** Reduction steps each wide partial lane takes at least. */
 const MIN_STEPS_PER_LANE = 4;
 
 /**
@@ -39,7 +39,7 @@ const MIN_STEPS_PER_LANE = 4;
  * has a long latency (bert's softmax rows of 128: 0.178 → 0.138 ms).
  */
 function partialLanes(extent: number): number {
-  const lanes = PARTIAL_LANE_CHOICES.find((count) => extent % count === 0 && extent >= MIN_STEPS_PER_LANE * count);
+  const lanes = WIDE_PARTIAL_LANES.find((count) => extent % count === 0 && extent >= MIN_STEPS_PER_LANE * count);
   if (lanes !== undefined) return lanes;
   return extent % 4 === 0 && extent >= 8 ? 4 : 0;
 }
