@@ -31,6 +31,8 @@ interface Measurement {
   readonly medianMs: number;
   readonly firstMs: number;
   readonly compileMs: number;
+  /** Session creation from the .onnx path (compile, wasm compile, weights), for Tessera. */
+  readonly loadMs?: number;
   readonly codeBytes?: number;
   readonly error?: string;
 }
@@ -129,9 +131,9 @@ function main(): void {
   const rows: string[] = [
     "| model | threads | " +
       runtimes.map((r) => `${r} ms`).join(" | ") +
-      " | vs ort-web | Tessera GFLOP/s | compile ms | first run ms | wasm code KB |",
+      " | vs ort-web | Tessera GFLOP/s | compile ms | load ms | first run ms | wasm code KB |",
   ];
-  rows.push("|" + " --- |".repeat(7 + runtimes.length));
+  rows.push("|" + " --- |".repeat(8 + runtimes.length));
   const speedups = new Map<number, number[]>();
   for (const name of models) {
     const entry = suite.get(name);
@@ -150,7 +152,7 @@ function main(): void {
       const gflops =
         tessera?.medianMs && entry.gflop !== undefined ? (entry.gflop / (tessera.medianMs / 1000)).toFixed(1) : "-";
       rows.push(
-        `| ${name} | ${threads} | ${cells.join(" | ")} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + "×" : "-"} | ${gflops} | ${tessera?.compileMs?.toFixed(0) ?? "-"} | ${tessera?.firstMs?.toFixed(1) ?? "-"} | ${tessera?.codeBytes !== undefined ? (tessera.codeBytes / 1024).toFixed(0) : "-"} |`,
+        `| ${name} | ${threads} | ${cells.join(" | ")} | ${Number.isFinite(ratio) ? ratio.toFixed(2) + "×" : "-"} | ${gflops} | ${tessera?.compileMs?.toFixed(0) ?? "-"} | ${tessera?.loadMs?.toFixed(0) ?? "-"} | ${tessera?.firstMs?.toFixed(1) ?? "-"} | ${tessera?.codeBytes !== undefined ? (tessera.codeBytes / 1024).toFixed(0) : "-"} |`,
       );
       console.log(rows[rows.length - 1]);
     }

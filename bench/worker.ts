@@ -24,6 +24,7 @@ type RunOnce = () => Promise<void>;
 interface Prepared {
   readonly run: RunOnce;
   readonly compileMs: number;
+  readonly loadMs?: number;
   readonly codeBytes?: number;
 }
 
@@ -44,11 +45,13 @@ async function prepareTessera(modelPath: string, threads: number, inputs: readon
   const compileStart = performance.now();
   const compiled = compileModel({ bytes });
   const compileMs = performance.now() - compileStart;
+  const loadStart = performance.now();
   const session = await InferenceSession.create(modelPath, { threads });
+  const loadMs = performance.now() - loadStart;
   const feeds = Object.fromEntries(
     inputs.map((spec) => [spec.name, new Tensor(spec.dtype, makeData(spec), [...spec.shape])]),
   );
-  return { run: async () => void (await session.run(feeds)), compileMs, codeBytes: compiled.wasm.byteLength };
+  return { run: async () => void (await session.run(feeds)), compileMs, loadMs, codeBytes: compiled.wasm.byteLength };
 }
 
 async function prepareOrt(
@@ -107,6 +110,7 @@ async function main(): Promise<void> {
       runs: times.length,
       firstMs,
       compileMs: prepared.compileMs,
+      loadMs: prepared.loadMs,
       codeBytes: prepared.codeBytes,
     }),
   );

@@ -15,6 +15,7 @@
  * with threads then runs on the calling thread alone, and one compiled
  * without threads always does.
  */
+import { compileWasm } from "./compile-wasm.js";
 import { detectEngineFeatures } from "./features.js";
 import { createMemory } from "./memory.js";
 import type { ExecutionPlan } from "./plan.js";
@@ -53,28 +54,32 @@ export interface ExecutorOptions {
   readonly sharedMemory?: boolean;
   /** Where workers come from; defaults to worker_threads in Node and Web Workers in browsers. */
   readonly host?: WorkerHost | null;
+  /** Optimize every kernel while the module compiles (default true; see compile-wasm.ts). */
+  readonly eagerTierUp?: boolean;
 }
 
 /** A pool executor when threads > 1 and shared memory and workers are available, else the serial one. */
 export async function createExecutor(options: ExecutorOptions = {}): Promise<StepExecutor> {
   const sharedMemory = options.sharedMemory ?? detectEngineFeatures().threads;
-  if (!sharedMemory || options.threads === 1) return createSerialExecutor();
+  const eager = options.eagerTierUp ?? true;
+  if (!sharedMemory || options.threads === 1) return createSerialExecutor(eager);
   const host = options.host === undefined ? await defaultWorkerHost() : options.host;
   const threads = options.threads ?? host?.hardwareThreads ?? 1;
-  if (host === null || threads <= 1) return createSerialExecutor();
+  if (host === null || threads <= 1) return createSerialExecutor(eager);
   try {
-    return new PoolExecutor(await ThreadPool.start(host, threads));
+    return new PoolExecutor(await ThreadPool.start(host, threads), eager);
   } catch {
-    return createSerialExecutor();
+    return createSerialExecutor(eager);
   }
 }
 
-export function createSerialExecutor(): StepExecutor {
+export function createSerialExecutor(eagerTierUp = true): StepExecutor {
   return {
     threads: 1,
     async instantiate(wasm, plan) {
       const memory = createMemory(plan, 1);
-      const instance = await WebAssembly.instantiate(await compile(wasm), { env: { memory } }).catch(asArtifactError);
+      const module = await compile(wasm, eagerTierUp);
+      const instance = await WebAssembly.instantiate(module, { env: { memory } }).catch(asArtifactError);
       setScratchBase(instance, plan, 0);
       return { memory, instance };
     },
@@ -93,7 +98,10 @@ class PoolExecutor implements StepExecutor {
   /** Detaches a model from the workers once its main-thread instance is collected (dropped variants). */
   private readonly finalizer: FinalizationRegistry<number>;
 
-  constructor(private readonly pool: ThreadPool) {
+  constructor(
+    private readonly pool: ThreadPool,
+    private readonly eagerTierUp: boolean,
+  ) {
     this.threads = pool.threads;
     this.finalizer = new FinalizationRegistry((model) => pool.detach(model));
   }
@@ -101,7 +109,7 @@ class PoolExecutor implements StepExecutor {
   async instantiate(wasm: Uint8Array, plan: ExecutionPlan): Promise<InstantiatedModel> {
     const threaded = plan.features.threads;
     const memory = createMemory(plan, threaded ? this.threads : 1);
-    const module = await compile(wasm);
+    const module = await compile(wasm, this.eagerTierUp);
     const instance = await WebAssembly.instantiate(module, { env: { memory } }).catch(asArtifactError);
     setScratchBase(instance, plan, 0);
     if (!threaded) return { memory, instance };
@@ -147,8 +155,8 @@ function setScratchBase(instance: WebAssembly.Instance, plan: ExecutionPlan, thr
   setter(plan.scratchOffset + thread * plan.scratchBytes);
 }
 
-async function compile(wasm: Uint8Array): Promise<WebAssembly.Module> {
-  return WebAssembly.compile(wasm as Uint8Array<ArrayBuffer>).catch(asArtifactError);
+async function compile(wasm: Uint8Array, eagerTierUp: boolean): Promise<WebAssembly.Module> {
+  return compileWasm(wasm, eagerTierUp).catch(asArtifactError);
 }
 
 function asArtifactError(error: unknown): never {

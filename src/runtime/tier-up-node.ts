@@ -1,0 +1,49 @@
+/**
+ * Eager tier-up in Node: V8 reads its wasm compilation flags when a module
+ * compiles, so turning lazy compilation and dynamic tiering off around our
+ * own compiles (and back on once none is in flight) optimizes every function
+ * of our modules up front and leaves other modules in the process as they
+ * were. A process started with either flag named on its command line (or in
+ * NODE_OPTIONS) keeps its own choice, and a V8 that refuses runtime flags
+ * compiles the default way. Loaded by a dynamic import from compile-wasm.ts,
+ * so browser bundles never see node:v8.
+ */
+import { setFlagsFromString } from "node:v8";
+
+const FLAGS = ["wasm-lazy-compilation", "wasm-dynamic-tiering"] as const;
+
+/** Compiles in flight under the eager flags; the flags go back when the count returns to 0. */
+let inFlight = 0;
+let userChoice: boolean | undefined;
+
+export async function withEagerTierUp<T>(compile: () => Promise<T>): Promise<T> {
+  userChoice ??= userSetTiering();
+  if (userChoice) return compile();
+  if (inFlight === 0 && !setFlags(false)) {
+    setFlags(true);
+    return compile();
+  }
+  inFlight += 1;
+  try {
+    return await compile();
+  } finally {
+    inFlight -= 1;
+    if (inFlight === 0) setFlags(true);
+  }
+}
+
+/** Sets both flags to V8's defaults (`on`) or off; false when V8 refuses. */
+function setFlags(on: boolean): boolean {
+  try {
+    for (const flag of FLAGS) setFlagsFromString(on ? `--${flag}` : `--no-${flag}`);
+    return true;
+  } catch {
+    return false;
+  }
+}
+
+/** Whether the process was started with a say on these flags. */
+function userSetTiering(): boolean {
+  const options = [...process.execArgv, ...(process.env["NODE_OPTIONS"] ?? "").split(/\s+/)];
+  return options.some((option) => FLAGS.some((flag) => option.replace(/_/g, "-").includes(flag)));
+}
