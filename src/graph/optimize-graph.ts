@@ -12,6 +12,7 @@ import { removeIdentity } from "./passes/remove-identity.js";
 import { foldBatchNorm } from "./passes/fold-batch-norm.js";
 import { foldConstants } from "./passes/fold-constants.js";
 import { fuseLayerNorm } from "./passes/fuse-layer-norm.js";
+import { expandPow } from "./passes/expand-pow.js";
 import { winogradConv } from "./passes/winograd-conv.js";
 import { convertLayout } from "./passes/convert-layout.js";
 import { explicitPad } from "./passes/explicit-pad.js";
@@ -53,6 +54,7 @@ export const GRAPH_PASSES: readonly GraphPass[] = [
   { name: "fold-batch-norm", run: (graph, options) => foldBatchNorm(graph, options.ids) },
   { name: "fold-constants", run: (graph, options) => foldConstants(graph, options.ids) },
   { name: "fuse-layer-norm", run: (graph, options) => fuseLayerNorm(graph, options.ids) },
+  { name: "expand-pow", run: (graph, options) => expandPow(graph, options.ids) },
   { name: "winograd-conv", run: (graph, options) => (options.winograd ? winogradConv(graph, options.ids) : graph) },
   {
     name: "convert-layout",

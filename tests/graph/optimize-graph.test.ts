@@ -93,6 +93,7 @@ test("optimizeGraph names its passes and rejects an unknown dumpAfter", () => {
     "fold-batch-norm",
     "fold-constants",
     "fuse-layer-norm",
+    "expand-pow",
     "winograd-conv",
     "convert-layout",
     "explicit-pad",

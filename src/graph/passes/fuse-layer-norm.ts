@@ -30,7 +30,8 @@ import { type IdSource, attr, defaultIds, makeConstantValue, makeNode, rewriteGr
 import { type Graph, type Node, type Value, isStaticShape } from "../ir.js";
 import { Attributes } from "../attributes.js";
 import { allocateTypedArray, onnxCodeOf } from "../../support/dtype.js";
-import { elementAsNumber, makeTensorData, sizeOf, toNumberArray } from "../../support/tensor-data.js";
+import { makeTensorData, sizeOf, toNumberArray } from "../../support/tensor-data.js";
+import { scalarConstant } from "./scalar-constant.js";
 
 /** The first opset with LayerNormalization; the fused node is stamped with at least this version. */
 const LAYER_NORM_OPSET = 17;
@@ -270,18 +271,6 @@ function trailingReducedAxes(node: Node, rank: number): number[] | null {
   if (normalized.length !== axes.length || normalized.some((axis) => axis < 0 || axis >= rank)) return null;
   const first = rank - normalized.length;
   return normalized.every((axis, index) => axis === first + index) ? normalized : null;
-}
-
-/**
- * The number in a one-element constant of float dtype (or integer when
- * allowed) whose rank is at most `rank`, so broadcasting it changes no shape.
- */
-function scalarConstant(value: Value | null, rank: number, options: { allowIntegers?: boolean } = {}): number | null {
-  const data = value?.constant;
-  if (data === undefined || sizeOf(data.shape) !== 1 || data.shape.length > rank) return null;
-  const isFloatType = data.dtype === "float32" || data.dtype === "float64";
-  if (!isFloatType && options.allowIntegers !== true) return null;
-  return elementAsNumber(data, 0);
 }
 
 /** The one node reading `value`, when exactly one does and it is not a graph output. */
