@@ -24,7 +24,54 @@ import { isStraightLine, makeAssign, makeSeq, mapStmt, mapStmtExprs, rebuildExpr
 let nextTemporary = 0;
 
 export function hoistCommonSubexpressions(body: Stmt): Stmt {
-  return mapStmt(body, (node) => (node.kind === "for" && isStraightLine(node.body) ? optimizeInnermost(node) : node));
+  return mapStmt(body, (node) => {
+    if (node.kind === "for" && isStraightLine(node.body)) return optimizeInnermost(node);
+    if (node.kind === "seq" && !isStraightLine(node)) return shareWithinRuns(node.body);
+    return node;
+  });
+}
+
+/**
+ * Binds the repeated subexpressions of each run of straight-line statements
+ * between loops: a dense kernel's epilogue after its reduction loop, where
+ * each stored value repeats `accumulator + bias` once per use in a fused
+ * activation (tanh GELU: five times). The bindings lead their run.
+ */
+function shareWithinRuns(statements: readonly Stmt[]): Stmt {
+  const result: Stmt[] = [];
+  let run: Stmt[] = [];
+  const flush = (): void => {
+    if (run.length > 0) result.push(...shareRepeated(run));
+    run = [];
+  };
+  for (const statement of statements) {
+    if (statement.kind === "assign" || statement.kind === "store") {
+      run.push(statement);
+    } else {
+      flush();
+      result.push(statement);
+    }
+  }
+  flush();
+  return makeSeq(result);
+}
+
+/** `statements` with each eligible subexpression that occurs twice or more bound to a local once. */
+function shareRepeated(statements: readonly Stmt[]): readonly Stmt[] {
+  const assigned = new Set<Var>();
+  const stored = new Set<Buffer>();
+  for (const statement of statements) {
+    if (statement.kind === "assign") assigned.add(statement.target);
+    if (statement.kind === "store") stored.add(statement.buffer);
+  }
+  const eligible = (expr: Expr): boolean =>
+    isWorthBinding(expr) && !isConstantBroadcast(expr) && !dependsOnBody(expr, assigned, stored);
+  return bindRepeated(statements, eligible).statements;
+}
+
+/** A splatted constant: outside a loop a local holding it saves nothing (V8 rematerializes it at each use). */
+function isConstantBroadcast(expr: Expr): boolean {
+  return expr.kind === "broadcast" && expr.value.kind === "const";
 }
 
 function optimizeInnermost(loop: For): Stmt {
@@ -35,8 +82,7 @@ function optimizeInnermost(loop: For): Stmt {
     if (statement.kind === "assign") assigned.add(statement.target);
     if (statement.kind === "store") stored.add(statement.buffer);
   }
-  const shareable = (expr: Expr): boolean => isWorthBinding(expr) && !dependsOnBody(expr, assigned, stored);
-  const shared = bindRepeated(statements, shareable);
+  const shared = bindRepeated(statements, (expr) => isWorthBinding(expr) && !dependsOnBody(expr, assigned, stored));
   const loopDependent = (variable: Var): boolean =>
     variable === loop.loopVar || assigned.has(variable) || shared.locals.has(variable);
   // A loop of constant positive extent runs: its invariant loads may move before it.
