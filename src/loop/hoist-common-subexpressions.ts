@@ -65,13 +65,18 @@ function shareRepeated(statements: readonly Stmt[]): readonly Stmt[] {
     if (statement.kind === "store") stored.add(statement.buffer);
   }
   const eligible = (expr: Expr): boolean =>
-    isWorthBinding(expr) && !isConstantBroadcast(expr) && !dependsOnBody(expr, assigned, stored);
+    isWorthBinding(expr) && !isFreeAtUse(expr) && !dependsOnBody(expr, assigned, stored);
   return bindRepeated(statements, eligible).statements;
 }
 
-/** A splatted constant: outside a loop a local holding it saves nothing (V8 rematerializes it at each use). */
-function isConstantBroadcast(expr: Expr): boolean {
-  return expr.kind === "broadcast" && expr.value.kind === "const";
+/**
+ * Expressions a local would not save: a splatted constant (V8
+ * rematerializes it at each use anyway) and an int32 `index + constant`
+ * (codegen folds the constant into the memarg offset of each access).
+ */
+function isFreeAtUse(expr: Expr): boolean {
+  if (expr.kind === "broadcast") return expr.value.kind === "const";
+  return expr.kind === "binary" && expr.op === "add" && expr.dtype === "int32" && expr.b.kind === "const";
 }
 
 function optimizeInnermost(loop: For): Stmt {
