@@ -6,21 +6,28 @@
  * were. A process started with either flag named on its command line (or in
  * NODE_OPTIONS) keeps its own choice, and a V8 that refuses runtime flags
  * compiles the default way. Loaded by a dynamic import from compile-wasm.ts,
- * so browser bundles never see node:v8.
+ * and imports node:v8 dynamically (only platform-node.ts imports Node
+ * modules statically), so browser bundles never see it.
  */
-import { setFlagsFromString } from "node:v8";
+type SetFlags = (flags: string) => void;
 
 const FLAGS = ["wasm-lazy-compilation", "wasm-dynamic-tiering"] as const;
 
 /** Compiles in flight under the eager flags; the flags go back when the count returns to 0. */
 let inFlight = 0;
 let userChoice: boolean | undefined;
+let v8Flags: Promise<SetFlags | null> | undefined;
 
 export async function withEagerTierUp<T>(compile: () => Promise<T>): Promise<T> {
   userChoice ??= userSetTiering();
-  if (userChoice) return compile();
-  if (inFlight === 0 && !setFlags(false)) {
-    setFlags(true);
+  v8Flags ??= import("node:v8").then(
+    (v8) => v8.setFlagsFromString,
+    () => null,
+  );
+  const setFlagsFromString = await v8Flags;
+  if (userChoice || setFlagsFromString === null) return compile();
+  if (inFlight === 0 && !setFlags(setFlagsFromString, false)) {
+    setFlags(setFlagsFromString, true);
     return compile();
   }
   inFlight += 1;
@@ -28,12 +35,12 @@ export async function withEagerTierUp<T>(compile: () => Promise<T>): Promise<T> 
     return await compile();
   } finally {
     inFlight -= 1;
-    if (inFlight === 0) setFlags(true);
+    if (inFlight === 0) setFlags(setFlagsFromString, true);
   }
 }
 
 /** Sets both flags to V8's defaults (`on`) or off; false when V8 refuses. */
-function setFlags(on: boolean): boolean {
+function setFlags(setFlagsFromString: SetFlags, on: boolean): boolean {
   try {
     for (const flag of FLAGS) setFlagsFromString(on ? `--${flag}` : `--no-${flag}`);
     return true;
