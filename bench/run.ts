@@ -113,9 +113,14 @@ function heldOutModels(): Map<string, BenchModel> {
     models.set(block.name, { path, inputs: [{ name: "x", dtype: "float32", shape: block.input }] });
   }
   const decoder = { vocab: 2000, sequence: 128, width: 512, heads: 8 };
-  const path = join(folder, "decoder_block.onnx");
-  writeFileSync(path, decoderModel(decoder));
-  models.set("decoder_block", { path, inputs: [{ name: "input_ids", dtype: "int64", shape: [1, decoder.sequence] }] });
+  for (const [name, style] of [
+    ["decoder_block", "opset17"],
+    ["decoder_block_gpt2", "gpt2"],
+  ] as const) {
+    const path = join(folder, `${name}.onnx`);
+    writeFileSync(path, decoderModel(decoder, style));
+    models.set(name, { path, inputs: [{ name: "input_ids", dtype: "int64", shape: [1, decoder.sequence] }] });
+  }
   return models;
 }
 

@@ -17,6 +17,57 @@ export interface DecoderSize {
 
 export const SMALL_DECODER: DecoderSize = { vocab: 50, sequence: 16, width: 32, heads: 4 };
 
+/**
+ * How the block was exported: "opset17" with LayerNormalization and the erf
+ * GELU, or "gpt2" as Hugging Face's GPT-2 exports write it at opset 14: layer
+ * norms decomposed into ReduceMean, Sub, Pow, Sqrt and Div, and the tanh
+ * GELU 0.5·x·(1 + tanh(√(2/π)·(x + 0.044715·Pow(x, 3)))).
+ */
+export type DecoderExport = "opset17" | "gpt2";
+
+/** Layer normalization of `input` over its last axis, as one node or decomposed. */
+function layerNormNodes(style: DecoderExport, input: string, prefix: string, output: string): NodeSpec[] {
+  const scale = `${prefix}_scale`;
+  const bias = `${prefix}_bias`;
+  if (style === "opset17")
+    return [node("LayerNormalization", [input, scale, bias], [output], { axis: -1, epsilon: 1e-5 })];
+  const t = (name: string) => `${prefix}_${name}`;
+  return [
+    node("ReduceMean", [input], [t("mean")], { axes: [-1] }),
+    node("Sub", [input, t("mean")], [t("centered")]),
+    node("Pow", [t("centered"), "two"], [t("squared")]),
+    node("ReduceMean", [t("squared")], [t("variance")], { axes: [-1] }),
+    node("Add", [t("variance"), "epsilon"], [t("variance_eps")]),
+    node("Sqrt", [t("variance_eps")], [t("deviation")]),
+    node("Div", [t("centered"), t("deviation")], [t("normalized")]),
+    node("Mul", [t("normalized"), scale], [t("scaled")]),
+    node("Add", [t("scaled"), bias], [output]),
+  ];
+}
+
+/** GELU of `input`: the erf form, or GPT-2's tanh approximation with Pow(x, 3). */
+function geluNodes(style: DecoderExport, input: string, output: string): NodeSpec[] {
+  if (style === "opset17") {
+    return [
+      node("Div", [input, "sqrt_two"], ["up_scaled"]),
+      node("Erf", ["up_scaled"], ["erf"]),
+      node("Add", ["erf", "one"], ["erf_1"]),
+      node("Mul", [input, "erf_1"], ["gelu_2"]),
+      node("Mul", ["gelu_2", "half"], [output]),
+    ];
+  }
+  return [
+    node("Pow", [input, "three"], ["up_cubed"]),
+    node("Mul", ["up_cubed", "gelu_cubic"], ["up_cubic"]),
+    node("Add", [input, "up_cubic"], ["up_inner"]),
+    node("Mul", ["up_inner", "sqrt_two_over_pi"], ["up_scaled"]),
+    node("Tanh", ["up_scaled"], ["tanh"]),
+    node("Add", ["tanh", "one"], ["tanh_1"]),
+    node("Mul", [input, "half"], ["up_half"]),
+    node("Mul", ["up_half", "tanh_1"], [output]),
+  ];
+}
+
 function weights(name: string, shape: readonly number[], seed: number, scale = 0.2): InitializerSpec {
   let state = seed >>> 0;
   const length = shape.reduce((a, b) => a * b, 1);
@@ -42,13 +93,13 @@ const node = (opType: string, inputs: string[], outputs: string[], attributes?: 
   ...(attributes === undefined ? {} : { attributes }),
 });
 
-function attentionNodes(): NodeSpec[] {
+function attentionNodes(style: DecoderExport): NodeSpec[] {
   const heads = (input: string, output: string): NodeSpec[] => [
     node("Reshape", [input, "heads_shape"], [`${output}_4d`]),
     node("Transpose", [`${output}_4d`], [output], { perm: [0, 2, 1, 3] }),
   ];
   return [
-    node("LayerNormalization", ["x", "ln1_scale", "ln1_bias"], ["h1"], { axis: -1, epsilon: 1e-5 }),
+    ...layerNormNodes(style, "x", "ln1", "h1"),
     node("MatMul", ["h1", "w_qkv"], ["qkv_raw"]),
     node("Add", ["qkv_raw", "b_qkv"], ["qkv"]),
     node("Split", ["qkv", "split_sizes"], ["q", "k", "v"], { axis: 2 }),
@@ -71,16 +122,12 @@ function attentionNodes(): NodeSpec[] {
   ];
 }
 
-function mlpNodes(): NodeSpec[] {
+function mlpNodes(style: DecoderExport): NodeSpec[] {
   return [
-    node("LayerNormalization", ["x2", "ln2_scale", "ln2_bias"], ["h2"], { axis: -1, epsilon: 1e-5 }),
+    ...layerNormNodes(style, "x2", "ln2", "h2"),
     node("MatMul", ["h2", "w_1"], ["up_raw"]),
     node("Add", ["up_raw", "b_1"], ["up"]),
-    node("Div", ["up", "sqrt_two"], ["up_scaled"]),
-    node("Erf", ["up_scaled"], ["erf"]),
-    node("Add", ["erf", "one"], ["erf_1"]),
-    node("Mul", ["up", "erf_1"], ["gelu_2"]),
-    node("Mul", ["gelu_2", "half"], ["gelu"]),
+    ...geluNodes(style, "up", "gelu"),
     node("MatMul", ["gelu", "w_2"], ["down_raw"]),
     node("Add", ["down_raw", "b_2"], ["down"]),
     node("Add", ["x2", "down"], ["x3"]),
@@ -89,8 +136,8 @@ function mlpNodes(): NodeSpec[] {
   ];
 }
 
-/** A decoder block of the given size; the e2e test runs a small one, bench/held-out.ts a GPT-2-small-like layer. */
-export function decoderModel(size: DecoderSize = SMALL_DECODER): Uint8Array {
+/** A decoder block of the given size; the e2e test runs a small one, the held-out bench a GPT-2-small-like layer. */
+export function decoderModel(size: DecoderSize = SMALL_DECODER, style: DecoderExport = "opset17"): Uint8Array {
   const { vocab, sequence, width, heads } = size;
   const nodes: NodeSpec[] = [
     node("Gather", ["wte", "input_ids"], ["tokens"]),
@@ -100,8 +147,8 @@ export function decoderModel(size: DecoderSize = SMALL_DECODER): Uint8Array {
     node("Unsqueeze", ["positions_1d", "axis0"], ["positions"]),
     node("Gather", ["wpe", "positions"], ["position_vectors"]),
     node("Add", ["tokens", "position_vectors"], ["x"]),
-    ...attentionNodes(),
-    ...mlpNodes(),
+    ...attentionNodes(style),
+    ...mlpNodes(style),
   ];
   const initializers: InitializerSpec[] = [
     weights("wte", [vocab, width], 1, 0.5),
@@ -135,10 +182,19 @@ export function decoderModel(size: DecoderSize = SMALL_DECODER): Uint8Array {
     scalar("minus_big", -1e9),
     scalar("sqrt_head", Math.sqrt(width / heads)),
     scalar("sqrt_two", Math.SQRT2),
+    ...(style === "gpt2"
+      ? [
+          scalar("two", 2),
+          scalar("three", 3),
+          scalar("epsilon", 1e-5),
+          scalar("gelu_cubic", 0.044715),
+          scalar("sqrt_two_over_pi", Math.sqrt(2 / Math.PI)),
+        ]
+      : []),
   ];
   return encodeModel({
-    name: "decoder_block",
-    opset: 17,
+    name: style === "gpt2" ? "decoder_block_gpt2" : "decoder_block",
+    opset: style === "gpt2" ? 14 : 17,
     inputs: [{ name: "input_ids", dtype: "int64", shape: [1, sequence] }],
     outputs: [{ name: "logits", dtype: "float32", shape: [1, sequence, vocab] }],
     nodes,
