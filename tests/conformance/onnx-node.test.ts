@@ -7,7 +7,7 @@ import assert from "node:assert/strict";
 import { formatSummary, listNodeTests, runNodeTest, summarize, NODE_TESTS_DIR } from "./node-tests.js";
 
 /** Passed tests in the last measured run; CI fails if the count drops below it. */
-const PASS_FLOOR = 750;
+const PASS_FLOOR = 758;
 
 const names = listNodeTests();
 const skip =

@@ -6,6 +6,7 @@
  */
 import { expectMatchesOrt } from "../support/ort-oracle.js";
 import { test } from "node:test";
+import assert from "node:assert/strict";
 import { readFileSync } from "node:fs";
 import { join } from "node:path";
 import { SHARED_MODELS_DIR, manifestDtype, readManifest, sharedModelsSkipReason } from "../support/shared-models.js";
@@ -55,3 +56,42 @@ for (const [name, model] of models) {
     });
   }
 }
+
+test("integer Pow matches onnxruntime-node exactly, whole powers included (3^6 = 729)", async () => {
+  const { encodeModel } = await import("../../src/onnx/encode-model.js");
+  const { InferenceSession, Tensor } = await import("../../src/index.js");
+  const ort = await import("onnxruntime-node");
+  const bases = BigInt64Array.from([1n, 2n, 3n, -3n, 7n, 10n, 2n, 5n]);
+  for (const exponentType of ["float32", "int64"] as const) {
+    const exponents = [4, 5, 6, 5, 9, 15, -1, 0.5];
+    const exponentData =
+      exponentType === "int64"
+        ? BigInt64Array.from(exponents.map((value) => BigInt(Math.trunc(value))))
+        : Float32Array.from(exponents);
+    const bytes = encodeModel({
+      opset: 15,
+      inputs: [
+        { name: "x", dtype: "int64", shape: [8] },
+        { name: "y", dtype: exponentType, shape: [8] },
+      ],
+      outputs: [{ name: "z", dtype: "int64", shape: [8] }],
+      nodes: [{ opType: "Pow", inputs: ["x", "y"], outputs: ["z"] }],
+    });
+    const oracle = await ort.InferenceSession.create(bytes);
+    const session = await InferenceSession.create(bytes, { threads: 1 });
+    try {
+      const want = await oracle.run({
+        x: new ort.Tensor("int64", bases, [8]),
+        y: new ort.Tensor(exponentType, exponentData, [8]),
+      });
+      const got = await session.run({
+        x: new Tensor("int64", bases, [8]),
+        y: new Tensor(exponentType, exponentData, [8]),
+      });
+      assert.deepEqual([...got.z!.data], [...(want.z!.data as BigInt64Array)], `exponents of type ${exponentType}`);
+    } finally {
+      await session.release();
+      await oracle.release();
+    }
+  }
+});

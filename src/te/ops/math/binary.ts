@@ -3,7 +3,7 @@
  * numpy broadcasting, plus the variadic Sum/Mean/Min/Max and PRelu.
  */
 import { type DType, isFloat, isSigned } from "../../../support/dtype.js";
-import { type BinaryOp, type Expr, binary, cast, compare, select } from "../../expr.js";
+import { type BinaryOp, type Expr, binary, cast, compare, constant, select, unary } from "../../expr.js";
 import type { OpBuildContext, OpBuildResult, OpDefinition } from "../../op.js";
 import { unsupported } from "../../builders.js";
 import {
@@ -64,7 +64,10 @@ function variadic(op: BinaryOp, dtypes: readonly DType[], finish = (x: Expr, _co
 /**
  * Pow: the result has the base's dtype. A float base takes the exponent cast
  * to its type; an integer base is raised in float64 and truncated back, as
- * onnxruntime does (std::pow then static_cast).
+ * onnxruntime does (std::pow then static_cast). With a whole exponent in
+ * [0, 64) the power is an integer, and it is computed by repeated squaring,
+ * exact wherever float64 holds it: exp(6·log 3) is 728.99999999999994,
+ * which would truncate to 728 where std::pow's correctly rounded 729 does not.
  */
 function pow(context: OpBuildContext): OpBuildResult {
   const base = requireInput(context, 0);
@@ -74,9 +77,33 @@ function pow(context: OpBuildContext): OpBuildResult {
   return [
     broadcastCompute(context, [base, exponent], ([x, y]) => {
       if (isFloat(base.dtype)) return binary("pow", x!, cast(y!, base.dtype));
-      return cast(binary("pow", cast(x!, "float64"), cast(y!, "float64")), base.dtype);
+      const power = cast(y!, "float64");
+      const wide = cast(x!, "float64");
+      const whole = binary("and", compare("eq", unary("floor", power), power), compare("ge", power, float64(0)));
+      const small = binary("and", whole, compare("lt", power, float64(2 ** SQUARINGS)));
+      return cast(select(small, powerBySquaring(wide, power), binary("pow", wide, power)), base.dtype);
     }),
   ];
+}
+
+/** Bits of a whole exponent that powerBySquaring reads. */
+const SQUARINGS = 6;
+
+const float64 = (value: number): Expr => constant(value, "float64");
+
+/** x^n for a whole float64 n in [0, 2^SQUARINGS): one multiply per set bit of n and one squaring per bit. */
+function powerBySquaring(x: Expr, n: Expr): Expr {
+  let result = float64(1);
+  let square = x;
+  let rest = n;
+  for (let bit = 0; bit < SQUARINGS; bit++) {
+    const half = unary("floor", binary("mul", rest, float64(0.5)));
+    const odd = compare("ne", binary("mul", half, float64(2)), rest);
+    result = select(odd, binary("mul", result, square), result);
+    square = binary("mul", square, square);
+    rest = half;
+  }
+  return result;
 }
 
 /**
