@@ -28,7 +28,7 @@ import { FunctionBuilder } from "./function-builder.js";
 import { KernelContext, wasmTypeOfExpr, type KernelEmitOptions } from "./kernel-context.js";
 import { emitExpr } from "./emit-expr.js";
 import { emitStore, isNonNegativeIndex } from "./emit-memory.js";
-import { planAddressInduction } from "./address-induction.js";
+import { type AddressInduction, planAddressInduction } from "./address-induction.js";
 import { block, branch, i32Const, localGet, localSet, localTee, plain } from "./wasm/instructions.js";
 import type { FunctionDefinition } from "./wasm/module-builder.js";
 
@@ -204,6 +204,20 @@ export function emitStmt(context: KernelContext, stmt: Stmt): void {
 }
 
 function emitFor(context: KernelContext, loop: For): void {
+  context.localOf(loop.loopVar);
+  // Planned with the loops around it on the stack; its body sees it there too.
+  const induction = planInduction(context, loop);
+  context.enclosingLoops.push(loop);
+  emitForIn(context, loop, induction);
+  context.enclosingLoops.pop();
+}
+
+function planInduction(context: KernelContext, loop: For): AddressInduction | null {
+  const extent = loop.extent;
+  return extent.kind === "const" && Number(extent.value) > 0 ? planAddressInduction(context, loop) : null;
+}
+
+function emitForIn(context: KernelContext, loop: For, induction: AddressInduction | null): void {
   const builder = context.builder;
   const variable = context.localOf(loop.loopVar);
   context.nonNegativeVars.add(loop.loopVar);
@@ -213,7 +227,6 @@ function emitFor(context: KernelContext, loop: For): void {
     if (trips <= 0) return;
     // do { body; variable++ } while (variable < extent): one branch per iteration.
     const pairs = splitsInPairs(context, loop, trips);
-    const induction = planAddressInduction(context, loop);
     induction?.emitStart(context);
     const hoistsConstants = isStraightLine(loop.body);
     if (hoistsConstants) builder.beginConstantScope();
@@ -222,6 +235,7 @@ function emitFor(context: KernelContext, loop: For): void {
     context.induction = induction;
     if (pairs) {
       emitStmt(context, loop.body);
+      induction?.emitTouch(context);
       induction?.emitAdvance(context);
       builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable));
       // Never taken (task indices are ≥ 0), but it ends a basic block: see splitsInPairs.
@@ -230,6 +244,7 @@ function emitFor(context: KernelContext, loop: For): void {
       builder.emit(localGet(FIRST_PARAM), i32Const(-1), plain("i32.eq"), branch("br_if", 0));
     }
     emitStmt(context, loop.body);
+    induction?.emitTouch(context);
     induction?.emitAdvance(context);
     context.induction = null;
     builder.emit(

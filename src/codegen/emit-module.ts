@@ -51,7 +51,8 @@ export function buildModuleDefinition(request: ModuleRequest): ModuleDefinition 
     assert(!isHelperName(kernel.name), `kernel name ${kernel.name} collides with helper names`);
     assert(kernel.name !== SET_SCRATCH_BASE, `kernel name ${kernel.name} collides with the scratch setter`);
     names.add(kernel.name);
-    const options = { addressOf: request.addressOf, relaxedSimd: request.relaxedSimd, scratchBase };
+    const memoryBytes = request.memoryPages * 65536;
+    const options = { addressOf: request.addressOf, relaxedSimd: request.relaxedSimd, scratchBase, memoryBytes };
     const emitted = emitKernel(kernel, options);
     for (const helper of emitted.helpers) helpers.add(helper);
     for (const [name, bytes] of emitted.constants) constants.set(name, bytes);

@@ -6,7 +6,7 @@
  * kernel calls (emit-module adds them to the module).
  */
 import { valueTypeOf, type DType } from "../support/dtype.js";
-import type { Buffer } from "../loop/ir.js";
+import type { Buffer, For } from "../loop/ir.js";
 import type { Expr, Var } from "../te/expr.js";
 import type { AddressInduction } from "./address-induction.js";
 import { FunctionBuilder } from "./function-builder.js";
@@ -24,6 +24,8 @@ export interface KernelEmitOptions {
    * (threaded modules); otherwise every address is absolute.
    */
   readonly scratchBase?: string;
+  /** Size of the memory the module runs in; lets a micro-kernel touch its next weight panel (address-induction.ts). */
+  readonly memoryBytes?: number;
 }
 
 /** The wasm type holding a value of `dtype` with `lanes` lanes. */
@@ -44,6 +46,8 @@ export class KernelContext {
   readonly readCounts = new Map<Var, number>();
   /** The address pointers of the innermost loop being emitted (codegen/address-induction.ts). */
   induction: AddressInduction | null = null;
+  /** The loops around the statement being emitted, outermost first. */
+  readonly enclosingLoops: For[] = [];
   private readonly locals = new Map<Var, number>();
 
   constructor(

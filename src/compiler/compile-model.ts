@@ -122,14 +122,15 @@ export function inspectModel(
         .map((step) => printKernel(step.kernel))
         .join("\n");
     case "wat": {
-      const { addressOf } = assemblePlan(lowered, {
+      const { addressOf, plan } = assemblePlan(lowered, {
         modelName: lowered.graph.name,
         relaxedSimd: false,
         threads: false,
       });
       const relaxedSimd = options.relaxedSimd ?? false;
+      const memoryBytes = Math.ceil(plan.memoryBytes / 65536) * 65536;
       return selectSteps(lowered, options.nodeName)
-        .map((step) => printWat(step.kernel, { addressOf, relaxedSimd }))
+        .map((step) => printWat(step.kernel, { addressOf, relaxedSimd, memoryBytes }))
         .join("\n");
     }
   }

@@ -97,3 +97,70 @@ test("indices through body locals, negative constants, strides and loop-carried 
     range(4 * n, (i) => values[i + 5]!),
   );
 });
+
+/** The k loop of the printed kernel, and the memarg offsets of its dropped (touch) loads. */
+function touches(kernel: ReturnType<typeof matmulKernel>, memoryBytes: number | undefined): string[] {
+  const loop = innermostLoop(
+    printWat(kernel, { addressOf: () => 64, ...(memoryBytes === undefined ? {} : { memoryBytes }) }),
+  );
+  return [...loop.matchAll(/local\.get \$addr(?:_\d+)?\s+i32\.load offset=(\d+)\s+drop/g)].map((match) => match[1]!);
+}
+
+test("a micro-kernel whose weight panels stay put across its row blocks touches the next panel once per step", () => {
+  // 64×128 · 128×128: the 64 KB of panels are the outer loop, rows inside; a panel is 128 steps of 32 bytes.
+  const kernel = matmulKernel({ rows: 64, depth: 128, columns: 128 });
+  const panelBytes = 128 * 32;
+  assert.deepEqual(touches(kernel, 1 << 24), [String(64 + panelBytes), String(64 + panelBytes)]);
+});
+
+test("no touch where the next panel is already cached, could leave the memory, or the memory size is unknown", () => {
+  // Rows outside: the panel loop encloses the k loop, and the next panel was read by the previous row block.
+  assert.deepEqual(touches(matmulKernel(), 1 << 24), []);
+  const kernel = matmulKernel({ rows: 64, depth: 128, columns: 128 });
+  const weightsEnd = 64 + 128 * 128 * 4;
+  assert.deepEqual(touches(kernel, weightsEnd + 128 * 32 - 1), []);
+  assert.equal(touches(kernel, weightsEnd + 128 * 32).length, 2);
+  assert.deepEqual(touches(kernel, undefined), []);
+});
+
+/** Whether the code has `i32.load align=4 offset=<offset>` followed by `drop`. */
+function containsTouch(bytes: Uint8Array, offset: number): boolean {
+  const leb: number[] = [];
+  let rest = offset;
+  do {
+    leb.push((rest & 0x7f) | (rest >= 0x80 ? 0x80 : 0));
+    rest >>>= 7;
+  } while (rest > 0);
+  const pattern = [0x28, 0x02, ...leb, 0x1a];
+  return bytes.some((_, start) => pattern.every((byte, index) => bytes[start + index] === byte));
+}
+
+test("a touching micro-kernel computes the same product", () => {
+  const kernel = matmulKernel({ rows: 64, depth: 128, columns: 128 });
+  const instance = instantiate([kernel]);
+  const a = kernel.buffers.find((buffer) => buffer.name === "a")!;
+  const b = kernel.buffers.find((buffer) => buffer.name === "b_panels_packed")!;
+  const y = kernel.buffers.find((buffer) => buffer.name === "y")!;
+  const touched = [0, 16].map((constant) => instance.view(b).byteOffset + constant + 128 * 32);
+  assert.ok(
+    touched.some((offset) => containsTouch(instance.bytes, offset)),
+    "the module touches the next panel",
+  );
+  const aData = Float32Array.from({ length: 64 * 128 }, (_, i) => Math.sin(i));
+  const bData = Float32Array.from({ length: 128 * 128 }, (_, i) => Math.cos(i));
+  instance.write(a, aData);
+  instance.write(b, bData);
+  instance.exports[kernel.name]!(0, kernel.taskExtent);
+  const result = instance.read(y);
+  // b_panels_packed holds B in panels of 8 columns: panel p, row k at (p·128 + k)·8.
+  for (const [row, column] of [
+    [0, 0],
+    [17, 45],
+    [63, 127],
+  ] as const) {
+    let expected = 0;
+    const panel = Math.floor(column / 8);
+    for (let k = 0; k < 128; k++) expected += aData[row * 128 + k]! * bData[(panel * 128 + k) * 8 + (column % 8)]!;
+    assert.ok(Math.abs(result[row * 128 + column]! - expected) < 1e-3, `y[${row}, ${column}]`);
+  }
+});

@@ -131,14 +131,19 @@ export function runMap(
   return instance.read(result).slice(0, count);
 }
 
-/** The single kernel of Y = A·B, A: [8, 64] input, B: [64, 16] constant (a 4×8 micro-kernel with a 64-step k loop). */
-export function matmulKernel(): Kernel {
+/**
+ * The single kernel of Y = A·B, A: [rows, depth] input, B: [depth, columns]
+ * constant: a 4×8 micro-kernel with a `depth`-step k loop. The default B
+ * (4 KB) stays cached, so the row blocks are the outer loop; a B over 32 KB
+ * puts the weight panels outside the row blocks.
+ */
+export function matmulKernel({ rows = 8, depth = 64, columns = 16 } = {}): Kernel {
   const bytes = encodeModel({
     opset: 17,
-    inputs: [{ name: "a", dtype: "float32", shape: [8, 64] }],
+    inputs: [{ name: "a", dtype: "float32", shape: [rows, depth] }],
     outputs: [{ name: "y", dtype: "float32", shape: null }],
     nodes: [{ opType: "MatMul", inputs: ["a", "b"], outputs: ["y"] }],
-    initializers: [{ name: "b", data: makeTensorData("float32", [64, 16], pseudoRandom(64 * 16, 3)) }],
+    initializers: [{ name: "b", data: makeTensorData("float32", [depth, columns], pseudoRandom(depth * columns, 3)) }],
   });
   return lowerModel({ bytes }).steps[0]!.kernel;
 }
