@@ -127,6 +127,8 @@ class Scope {
 
 function materialize(tensor: TeTensor, values: ReadonlyMap<TeTensor, TensorData>): TensorData {
   assert(tensor.kind === "compute" && tensor.body !== null, `${tensor.name} is not a compute`);
+  const gathered = materializeAffineGather(tensor, values);
+  if (gathered !== null) return gathered;
   const scope = new Scope(values);
   const axisSlots = tensor.axes.map((axis) => scope.bind(axis.variable));
   const body = compileExpr(tensor.body, scope);
@@ -136,6 +138,118 @@ function materialize(tensor: TeTensor, values: ReadonlyMap<TeTensor, TensorData>
     out[flat++] = body() as never;
   });
   return makeTensorData(tensor.dtype, tensor.shape, out);
+}
+
+/** An int32 index as `constant + Σ coefficient · variable` over the compute's axis variables. */
+interface AffineIndex {
+  readonly constant: number;
+  readonly coefficients: ReadonlyMap<Var, number>;
+}
+
+/** `expr` as an affine index over `axes`, or null when it is anything else (a division, a select, a load…). */
+function affineIndexOf(expr: Expr, axes: ReadonlySet<Var>): AffineIndex | null {
+  switch (expr.kind) {
+    case "const":
+      return expr.dtype === "int32" ? { constant: Number(expr.value), coefficients: new Map() } : null;
+    case "var":
+      return axes.has(expr) ? { constant: 0, coefficients: new Map([[expr, 1]]) } : null;
+    case "binary": {
+      if (expr.dtype !== "int32" || (expr.op !== "add" && expr.op !== "sub" && expr.op !== "mul")) return null;
+      const a = affineIndexOf(expr.a, axes);
+      const b = affineIndexOf(expr.b, axes);
+      if (a === null || b === null) return null;
+      if (expr.op === "mul") {
+        if (a.coefficients.size > 0 && b.coefficients.size > 0) return null;
+        const [scaled, factor] = a.coefficients.size > 0 ? [a, b.constant] : [b, a.constant];
+        const coefficients = new Map([...scaled.coefficients].map(([variable, c]) => [variable, c * factor]));
+        return { constant: scaled.constant * factor, coefficients };
+      }
+      const sign = expr.op === "add" ? 1 : -1;
+      const coefficients = new Map(a.coefficients);
+      for (const [variable, c] of b.coefficients)
+        coefficients.set(variable, (coefficients.get(variable) ?? 0) + sign * c);
+      return { constant: a.constant + sign * b.constant, coefficients };
+    }
+    default:
+      return null;
+  }
+}
+
+/**
+ * The fast path for weight packing: a compute whose body is one load at
+ * indices affine in its axes (`W[k, panel·8 + lane]`), every one provably in
+ * bounds over the axes' ranges, is a strided copy. The closure interpreter
+ * took 0.2 s per 4M-element Winograd panel layout of resnet18's last stage.
+ * Null when the body is anything else, or when some index might leave its
+ * dimension (the interpreter then reports the bad load).
+ */
+function materializeAffineGather(tensor: TeTensor, values: ReadonlyMap<TeTensor, TensorData>): TensorData | null {
+  const body = tensor.body!;
+  if (body.kind !== "tload" || body.dtype !== tensor.dtype) return null;
+  const source = values.get(body.tensor);
+  if (source === undefined || body.tensor.shape.length === 0) return null;
+  const axes = tensor.axes;
+  const axisVariables = new Set(axes.map((axis) => axis.variable));
+  const strides = rowMajorStrides(body.tensor.shape);
+  const steps = axes.map(() => 0);
+  let start = 0;
+  for (const [dim, indexExpr] of body.indices.entries()) {
+    const index = affineIndexOf(indexExpr, axisVariables);
+    if (index === null) return null;
+    let low = index.constant;
+    let high = index.constant;
+    axes.forEach((axis, position) => {
+      const coefficient = index.coefficients.get(axis.variable) ?? 0;
+      const span = coefficient * (axis.extent - 1);
+      low += Math.min(0, span);
+      high += Math.max(0, span);
+      steps[position] += coefficient * strides[dim]!;
+    });
+    if (low < 0 || high >= body.tensor.shape[dim]!) return null;
+    start += index.constant * strides[dim]!;
+  }
+  const out = allocateTypedArray(tensor.dtype, sizeOf(tensor.shape));
+  if (out.length > 0)
+    copyStrided(
+      source.data,
+      out,
+      start,
+      axes.map((axis) => axis.extent),
+      steps,
+    );
+  return makeTensorData(tensor.dtype, tensor.shape, out);
+}
+
+/** out[flat] = source[start + Σ position·step] over the row-major index space of `extents`. */
+function copyStrided(
+  source: TypedArray,
+  out: TypedArray,
+  start: number,
+  extents: readonly number[],
+  steps: readonly number[],
+): void {
+  const rank = extents.length;
+  if (rank === 0) {
+    out[0] = source[start]!;
+    return;
+  }
+  const innerExtent = extents[rank - 1]!;
+  const innerStep = steps[rank - 1]!;
+  const position = extents.map(() => 0);
+  let base = start;
+  let flat = 0;
+  for (;;) {
+    for (let index = 0, from = base; index < innerExtent; index++, from += innerStep) out[flat++] = source[from]!;
+    let dim = rank - 2;
+    while (dim >= 0) {
+      base += steps[dim]!;
+      if (++position[dim]! < extents[dim]!) break;
+      base -= steps[dim]! * extents[dim]!;
+      position[dim] = 0;
+      dim--;
+    }
+    if (dim < 0) return;
+  }
 }
 
 /** Runs `visit` once per point of the axes' index space, in row-major order, with the axes' slots set. */

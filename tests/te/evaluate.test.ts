@@ -225,3 +225,39 @@ test("folds a million-element tensor quickly", () => {
   assert.equal(result!.data[1023 * 1024 + 5], ((1023 * 1024 + 5) % 17) * 0.5 + 1);
   assert.ok(elapsed < 5000, `took ${elapsed} ms`);
 });
+
+test("a load at affine indices (weight packing) copies the same elements as the interpreter", () => {
+  // W: [5, 12]; packed[p, k, l] = W[4 - k, p·4 + l] (panels of 4 columns, rows reversed), and
+  // the same through x·1, which the strided-copy path does not take.
+  const values = Array.from({ length: 60 }, (_, index) => index * 0.5 - 7);
+  const w = placeholder("w", "float32", [5, 12]);
+  const index = ([p, k, l]: readonly Expr[]): Expr[] => [
+    binary("sub", int(4), k!),
+    binary("add", binary("mul", p!, int(4)), l!),
+  ];
+  const packed = compute("packed", [3, 5, 4], (axes) => tload(w, index(axes)));
+  const interpreted = compute("interpreted", [3, 5, 4], (axes) =>
+    binary("mul", tload(w, index(axes)), constant(1, "float32")),
+  );
+  const bindings: [TeTensor, TensorData][] = [[w, data("float32", [5, 12], values)]];
+  const copied = run(packed, bindings);
+  assert.deepEqual(copied, run(interpreted, bindings));
+  assert.equal(copied[0], values[4 * 12]); // packed[0, 0, 0] = W[4, 0]
+  assert.equal(copied[2 * 20 + 1 * 4 + 3], values[3 * 12 + 11]); // packed[2, 1, 3] = W[3, 11]
+});
+
+test("affine loads of int64 and of a broadcast row copy exactly; a load leaving its dim is still reported", () => {
+  const x = placeholder("x", "int64", [3]);
+  const repeated = compute("repeated", [2, 3], ([, j]) => tload(x, [j!]));
+  assert.deepEqual(run(repeated, [[x, data("int64", [3], [1n, 2n, 2n ** 40n])]]), [
+    1n,
+    2n,
+    2n ** 40n,
+    1n,
+    2n,
+    2n ** 40n,
+  ]);
+  const y = placeholder("y", "float32", [4]);
+  const shifted = compute("shifted", [4], ([i]) => tload(y, [binary("add", i!, int(1))]));
+  assert.throws(() => run(shifted, [[y, data("float32", [4], [1, 2, 3, 4])]]), /index 4 out of \[0, 4\)/);
+});
