@@ -16,6 +16,7 @@ import { optimizeGraph } from "../graph/optimize-graph.js";
 import { bindConstantInputs } from "../graph/passes/bind-constant-inputs.js";
 import { printFusedGraph, printGraph } from "../graph/print-graph.js";
 import type { Kernel } from "../loop/ir.js";
+import { resetExprInterning } from "../te/expr.js";
 import { printKernel } from "../loop/print-loop.js";
 import { emitModule } from "../codegen/emit-module.js";
 import { printWat } from "../codegen/print-wat.js";
@@ -74,6 +75,10 @@ export interface LoweredModel {
 }
 
 export function lowerModel(source: ModelSource, options: CompileOptions = {}): LoweredModel {
+  // Nodes of earlier compilations are never mixed with this one's: without
+  // the reset, a process that compiles many models (a session specializing
+  // on feed shapes) kept every expression node it ever built.
+  resetExprInterning();
   const imported = importModel(source.bytes, { readExternal: source.readExternal });
   const bindings = new Map(Object.entries(options.bindings ?? {}));
   const bound = bindConstantInputs(imported, new Map(Object.entries(options.constantInputs ?? {})));

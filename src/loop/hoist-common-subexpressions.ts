@@ -21,9 +21,11 @@ import { type Expr, type Var, childrenOf, makeVar } from "../te/expr.js";
 import type { Buffer, For, Stmt } from "./ir.js";
 import { isStraightLine, makeAssign, makeSeq, mapStmt, mapStmtExprs, rebuildExpr, rebuildFor } from "./stmt.js";
 
+/** Temporaries are numbered per kernel, so a compile's output does not depend on what the process compiled before. */
 let nextTemporary = 0;
 
 export function hoistCommonSubexpressions(body: Stmt): Stmt {
+  nextTemporary = 0;
   return mapStmt(body, (node) => {
     if (node.kind === "for" && isStraightLine(node.body)) return optimizeInnermost(node);
     if (node.kind === "seq" && !isStraightLine(node)) return shareWithinRuns(node.body);

@@ -146,6 +146,11 @@ export function resetExprInterning(): void {
   internTable.clear();
 }
 
+/** How many interned nodes are alive (for tests of the reset above). */
+export function internedExprCount(): number {
+  return internTable.size;
+}
+
 function intern<T extends Expr>(key: string, build: (id: number) => T): T {
   const existing = internTable.get(key);
   if (existing !== undefined) return existing as T;
