@@ -155,3 +155,41 @@ test("long rows reduce into 16 partial lanes: four independent vector chains", (
   assert.match(text, /for lane in 0\.\.16 \{/, text);
   assert.doesNotMatch(factoredCase(3, 500).text, /for lane in 0\.\.(8|16) \{/, "500 columns: only 4 divides");
 });
+
+test("a split's outputs each copy whole vectors", () => {
+  // x: [3, 16] split along its last axis into [3, 8] halves, one loop nest per output.
+  const x = placeholder("x", "float32", [3, 16]);
+  const low = compute("low", [3, 8], ([r, c]) => tload(x, [r!, c!]));
+  const high = compute("high", [3, 8], ([r, c]) => tload(x, [r!, binary("add", c!, int(8))]));
+  const input = makeBuffer("x", "float32", 48, "global", 0);
+  const lowBuffer = makeBuffer("low", "float32", 24, "global", 1);
+  const highBuffer = makeBuffer("high", "float32", 24, "global", 2);
+  const nest = lowerToLoops({
+    name: "split",
+    outputs: [
+      { tensor: low, buffer: lowBuffer },
+      { tensor: high, buffer: highBuffer },
+    ],
+    inputs: new Map([[x, input]]),
+  });
+  const kernel = scheduleKernel(nest, defaultSchedule(nest, "injective"));
+  verifyKernel(kernel);
+  const text = printKernel(kernel);
+  assert.match(text, /low\[ramp\(/, text);
+  assert.match(text, /high\[ramp\(/, text);
+  const xData = randomValues(48, 7);
+  const lowData = new Float32Array(24).fill(Number.NaN);
+  const highData = new Float32Array(24).fill(Number.NaN);
+  interpretKernel(
+    kernel,
+    new Map<Buffer, TypedArray>([
+      [input, xData],
+      [lowBuffer, lowData],
+      [highBuffer, highData],
+    ]),
+  );
+  for (let row = 0; row < 3; row++) {
+    assertClose(lowData.subarray(row * 8, row * 8 + 8), xData.subarray(row * 16, row * 16 + 8));
+    assertClose(highData.subarray(row * 8, row * 8 + 8), xData.subarray(row * 16 + 8, row * 16 + 16));
+  }
+});
