@@ -229,25 +229,29 @@ function planTouch(
   const parent = context.enclosingLoops[context.enclosingLoops.length - 1];
   if (memoryBytes === undefined || loop.extent.kind !== "const" || parent === undefined) return null;
   const stored = new Set<Buffer>();
+  // Scalar indices of the contiguous 4-lane loads, by buffer.
+  const vectorReads = new Map<Buffer, Set<Expr>>();
   let multiplies = 0;
   for (const statement of statements) {
     if (statement.kind === "store") stored.add(statement.buffer);
     for (const expr of exprsOfStmt(statement)) {
       visitExpr(expr, (node) => {
         if (node.kind === "binary" && node.op === "mul" && node.lanes === 4) multiplies += 1;
+        if (node.kind === "load" && node.lanes === 4 && node.index.kind === "ramp" && node.index.stride === 1) {
+          const reads = vectorReads.get(node.buffer) ?? new Set<Expr>();
+          vectorReads.set(node.buffer, reads.add(node.index.base));
+        }
       });
     }
   }
   if (multiplies < MICRO_KERNEL_MULTIPLIES) return null;
+  const variesInParent = variesWith(parent);
   let best: { access: Access; buffer: Buffer } | null = null;
-  for (const { buffer } of candidates) {
-    if (stored.has(buffer)) continue;
-    for (const [index, byBuffer] of accesses) {
-      const access = byBuffer.get(buffer);
-      if (access === undefined || !isContiguousVectorRead(statements, buffer, index)) continue;
-      if (variesWith(access.pointer.start, parent)) continue;
-      if (best === null || access.pointer.strideBytes > best.access.pointer.strideBytes) best = { access, buffer };
-    }
+  for (const { buffer, index } of candidates) {
+    const access = accesses.get(index)?.get(buffer);
+    if (access === undefined || stored.has(buffer) || vectorReads.get(buffer)?.has(index) !== true) continue;
+    if (best !== null && access.pointer.strideBytes <= best.access.pointer.strideBytes) continue;
+    if (!variesInParent(access.pointer.start)) best = { access, buffer };
   }
   if (best === null || best.access.pointer.strideBytes <= 0) return null;
   const sweep = Number(loop.extent.value) * best.access.pointer.strideBytes;
@@ -257,11 +261,11 @@ function planTouch(
 }
 
 /**
- * Whether `expr` changes across the iterations of `loop`: it mentions the
- * loop's variable, directly or through a local assigned in the loop's body
- * outside any inner loop (a CSE'd row or panel base).
+ * A test of whether an expression changes across the iterations of `loop`:
+ * it mentions the loop's variable, directly or through a local assigned in
+ * the loop's body outside any inner loop (a CSE'd row or panel base).
  */
-function variesWith(expr: Expr, loop: For): boolean {
+function variesWith(loop: For): (expr: Expr) => boolean {
   const assignments = new Map<Var, Expr>();
   const statements = loop.body.kind === "seq" ? loop.body.body : [loop.body];
   for (const statement of statements) {
@@ -276,21 +280,7 @@ function variesWith(expr: Expr, loop: For): boolean {
     if (!known.has(node)) known.set(node, varies(value));
     return known.get(node)!;
   };
-  return varies(expr);
-}
-
-/** Whether the body loads a contiguous 4-lane vector of `buffer` whose scalar index is `index`. */
-function isContiguousVectorRead(statements: readonly Stmt[], buffer: Buffer, index: Expr): boolean {
-  let found = false;
-  for (const statement of statements) {
-    for (const expr of exprsOfStmt(statement)) {
-      visitExpr(expr, (node) => {
-        if (node.kind !== "load" || node.buffer !== buffer || node.lanes !== 4) return;
-        if (node.index.kind === "ramp" && node.index.stride === 1 && node.index.base === index) found = true;
-      });
-    }
-  }
-  return found;
+  return varies;
 }
 
 /**

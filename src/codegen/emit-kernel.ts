@@ -204,6 +204,7 @@ export function emitStmt(context: KernelContext, stmt: Stmt): void {
 }
 
 function emitFor(context: KernelContext, loop: For): void {
+  // The loop variable's local is declared before the address pointers', as it always was (same code).
   context.localOf(loop.loopVar);
   // Planned with the loops around it on the stack; its body sees it there too.
   const induction = planInduction(context, loop);

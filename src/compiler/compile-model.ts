@@ -74,6 +74,13 @@ export interface LoweredModel {
   readonly steps: readonly KernelStep[];
 }
 
+const WASM_PAGE_BYTES = 65536;
+
+/** Pages of the memory a compiled module declares, so that inspect prints the code compileModel emits. */
+function memoryPagesOf(plan: ExecutionPlan): number {
+  return Math.ceil(plan.memoryBytes / WASM_PAGE_BYTES);
+}
+
 export function lowerModel(source: ModelSource, options: CompileOptions = {}): LoweredModel {
   // Nodes of earlier compilations are never mixed with this one's: without
   // the reset, a process that compiles many models (a session specializing
@@ -103,7 +110,7 @@ export function compileModel(source: ModelSource, options: CompileOptions = {}):
   const wasm = emitModule({
     kernels: lowered.steps.map((step) => step.kernel),
     addressOf: layout.addressOf,
-    memoryPages: Math.ceil(layout.plan.memoryBytes / 65536),
+    memoryPages: memoryPagesOf(layout.plan),
     sharedMemory: options.threads ?? false,
     relaxedSimd: options.relaxedSimd ?? false,
   });
@@ -133,7 +140,7 @@ export function inspectModel(
         threads: false,
       });
       const relaxedSimd = options.relaxedSimd ?? false;
-      const memoryBytes = Math.ceil(plan.memoryBytes / 65536) * 65536;
+      const memoryBytes = memoryPagesOf(plan) * WASM_PAGE_BYTES;
       return selectSteps(lowered, options.nodeName)
         .map((step) => printWat(step.kernel, { addressOf, relaxedSimd, memoryBytes }))
         .join("\n");

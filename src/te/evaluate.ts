@@ -14,6 +14,7 @@ import { assert, InternalError } from "../support/assert.js";
 import { allocateTypedArray, type TypedArray } from "../support/dtype.js";
 import { type TensorData, makeTensorData, sizeOf } from "../support/tensor-data.js";
 import { type Expr, type IterVar, type Var, childrenOf } from "./expr.js";
+import { isIndexExpr, linearForm } from "../loop/linear.js";
 import type { TeTensor } from "./tensor.js";
 import {
   type Scalar,
@@ -140,41 +141,6 @@ function materialize(tensor: TeTensor, values: ReadonlyMap<TeTensor, TensorData>
   return makeTensorData(tensor.dtype, tensor.shape, out);
 }
 
-/** An int32 index as `constant + Σ coefficient · variable` over the compute's axis variables. */
-interface AffineIndex {
-  readonly constant: number;
-  readonly coefficients: ReadonlyMap<Var, number>;
-}
-
-/** `expr` as an affine index over `axes`, or null when it is anything else (a division, a select, a load…). */
-function affineIndexOf(expr: Expr, axes: ReadonlySet<Var>): AffineIndex | null {
-  switch (expr.kind) {
-    case "const":
-      return expr.dtype === "int32" ? { constant: Number(expr.value), coefficients: new Map() } : null;
-    case "var":
-      return axes.has(expr) ? { constant: 0, coefficients: new Map([[expr, 1]]) } : null;
-    case "binary": {
-      if (expr.dtype !== "int32" || (expr.op !== "add" && expr.op !== "sub" && expr.op !== "mul")) return null;
-      const a = affineIndexOf(expr.a, axes);
-      const b = affineIndexOf(expr.b, axes);
-      if (a === null || b === null) return null;
-      if (expr.op === "mul") {
-        if (a.coefficients.size > 0 && b.coefficients.size > 0) return null;
-        const [scaled, factor] = a.coefficients.size > 0 ? [a, b.constant] : [b, a.constant];
-        const coefficients = new Map([...scaled.coefficients].map(([variable, c]) => [variable, c * factor]));
-        return { constant: scaled.constant * factor, coefficients };
-      }
-      const sign = expr.op === "add" ? 1 : -1;
-      const coefficients = new Map(a.coefficients);
-      for (const [variable, c] of b.coefficients)
-        coefficients.set(variable, (coefficients.get(variable) ?? 0) + sign * c);
-      return { constant: a.constant + sign * b.constant, coefficients };
-    }
-    default:
-      return null;
-  }
-}
-
 /**
  * The fast path for weight packing: a compute whose body is one load at
  * indices affine in its axes (`W[k, panel·8 + lane]`), every one provably in
@@ -194,12 +160,13 @@ function materializeAffineGather(tensor: TeTensor, values: ReadonlyMap<TeTensor,
   const steps = axes.map(() => 0);
   let start = 0;
   for (const [dim, indexExpr] of body.indices.entries()) {
-    const index = affineIndexOf(indexExpr, axisVariables);
-    if (index === null) return null;
+    if (!isIndexExpr(indexExpr)) return null;
+    const index = linearForm(indexExpr);
+    if ([...index.terms.keys()].some((atom) => atom.kind !== "var" || !axisVariables.has(atom))) return null;
     let low = index.constant;
     let high = index.constant;
     axes.forEach((axis, position) => {
-      const coefficient = index.coefficients.get(axis.variable) ?? 0;
+      const coefficient = index.terms.get(axis.variable) ?? 0;
       const span = coefficient * (axis.extent - 1);
       low += Math.min(0, span);
       high += Math.max(0, span);
