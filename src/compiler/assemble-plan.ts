@@ -10,7 +10,7 @@
  */
 import type { FusedGroup } from "../graph/fused.js";
 import type { Graph, Value } from "../graph/ir.js";
-import type { Buffer } from "../loop/ir.js";
+import type { Buffer, Kernel } from "../loop/ir.js";
 import { PLAN_VERSION, type ExecutionPlan, type PlanStep, type TensorSlot } from "../runtime/plan.js";
 import { assert } from "../support/assert.js";
 import { dtypeBytes } from "../support/dtype.js";
@@ -89,16 +89,40 @@ export function assemblePlan(
     scratchBytes: scratch.bytes,
     inputs: graph.inputs.map(inputSlot),
     outputs: graph.outputs.map(slot),
-    steps: lowered.steps.map((step): PlanStep => ({
-      kernel: step.kernel.name,
-      tasks: step.kernel.taskExtent,
-      group: step.group.name,
-      ops: step.group.nodes.map((node) => node.opType),
-      flops: step.kernel.flops,
-    })),
+    steps: lowered.steps.map((step): PlanStep => {
+      const planStep: PlanStep = {
+        kernel: step.kernel.name,
+        tasks: step.kernel.taskExtent,
+        group: step.group.name,
+        ops: step.group.nodes.map((node) => node.opType),
+        flops: step.kernel.flops,
+      };
+      const streams = streamsWeights(step.kernel, weightLayout.valuesById);
+      return streams ? { ...planStep, alternateOrder: true } : planStep;
+    }),
     features: { simd: true, relaxedSimd: options.relaxedSimd, threads: options.threads },
   };
   return { plan, weights: weightLayout.bytes, addressOf };
+}
+
+/** Weight bytes a step must read before alternating its task order pays for the extra calls. */
+const STREAMED_WEIGHT_BYTES = 64 * 1024;
+
+/**
+ * Whether `kernel` streams its weights: its tasks (more than one) read at
+ * least STREAMED_WEIGHT_BYTES of constants and it does no more flops than it
+ * reads weight bytes. A matrix-vector product does half a flop per byte, a
+ * GEMM of M rows M/2: up to two rows qualify. Such a kernel's time is the
+ * weights' trip from memory, which the plan shortens by alternating the task
+ * order between runs (PlanStep.alternateOrder).
+ */
+function streamsWeights(kernel: Kernel, weights: ReadonlyMap<number, Value>): boolean {
+  if (kernel.taskExtent < 2) return false;
+  let bytes = 0;
+  for (const buffer of kernel.buffers) {
+    if (buffer.valueId !== undefined && weights.has(buffer.valueId)) bytes += buffer.size * dtypeBytes(buffer.dtype);
+  }
+  return bytes >= STREAMED_WEIGHT_BYTES && kernel.flops <= bytes;
 }
 
 /**

@@ -20,7 +20,7 @@ import { detectEngineFeatures } from "./features.js";
 import { createMemory } from "./memory.js";
 import type { ExecutionPlan } from "./plan.js";
 import { isNode } from "./platform.js";
-import { type KernelFunction, type PoolStep, ThreadPool, type WorkerHost } from "./thread-pool.js";
+import { type KernelFunction, type PoolStep, runTasks, ThreadPool, type WorkerHost } from "./thread-pool.js";
 import { TesseraError } from "../support/errors.js";
 
 export type { KernelFunction } from "./thread-pool.js";
@@ -39,8 +39,11 @@ export interface StepExecutor {
    * the module does not compile or link.
    */
   instantiate(wasm: Uint8Array, plan: ExecutionPlan): Promise<InstantiatedModel>;
-  /** Runs all `tasks` tasks of `kernel` (an export of an instance made here); returns once all have finished. */
-  runStep(kernel: KernelFunction, tasks: number): void;
+  /**
+   * Runs all `tasks` tasks of `kernel` (an export of an instance made here),
+   * last-first when `reversed`; returns once all have finished.
+   */
+  runStep(kernel: KernelFunction, tasks: number, reversed?: boolean): void;
   /** Says that steps are about to run (a run is starting): a pool wakes its sleeping workers. */
   prepareRun(): void;
   /** Frees workers; the executor is unusable afterwards. */
@@ -83,8 +86,8 @@ export function createSerialExecutor(eagerTierUp = true): StepExecutor {
       setScratchBase(instance, plan, 0);
       return { memory, instance };
     },
-    runStep(kernel, tasks) {
-      kernel(0, tasks);
+    runStep(kernel, tasks, reversed = false) {
+      runTasks(kernel, 0, tasks, reversed);
     },
     prepareRun() {},
     release() {},
@@ -127,10 +130,10 @@ class PoolExecutor implements StepExecutor {
     this.pool.wake();
   }
 
-  runStep(kernel: KernelFunction, tasks: number): void {
+  runStep(kernel: KernelFunction, tasks: number, reversed = false): void {
     const step = this.steps.get(kernel);
-    if (step === undefined) kernel(0, tasks);
-    else this.pool.run(step, kernel, tasks);
+    if (step === undefined) runTasks(kernel, 0, tasks, reversed);
+    else this.pool.run(step, kernel, tasks, reversed);
   }
 
   release(): void {

@@ -46,6 +46,14 @@ export interface PlanStep {
   readonly ops: readonly string[];
   /** Floating-point operations of one run of the step. */
   readonly flops: number;
+  /**
+   * Set when the step streams weights: it reads more weight bytes than it
+   * does flops, so each weight is used about once per run (a matrix-vector
+   * product). The runtime then runs its tasks last-first on every other run:
+   * the tasks read last, whose weights are still in cache, come first
+   * (session.ts). Absent in older plans: tasks run in order.
+   */
+  readonly alternateOrder?: boolean;
 }
 
 export interface ExecutionPlan {

@@ -8,6 +8,7 @@ import {
   CONTROL,
   type FromWorker,
   type KernelFunction,
+  runTasks,
   SLOT,
   type ToWorker,
   WORKER_SLOTS,
@@ -107,7 +108,8 @@ function serve(state: WorkerState): void {
 
 function runRange(state: WorkerState, step: number, first: number, count: number): void {
   try {
-    state.models.get(state.control[CONTROL.model]!)![step]!(first, count);
+    const kernel = state.models.get(state.control[CONTROL.model]!)![step]!;
+    runTasks(kernel, first, count, state.control[CONTROL.reversed] === 1);
   } catch {
     Atomics.store(state.control, CONTROL.failed, 1);
   }

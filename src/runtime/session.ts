@@ -103,6 +103,15 @@ export class InferenceSession {
   private readonly specializer: Specializer<LoadedModel> | null;
   private readonly executor: StepExecutor;
   private released = false;
+  /**
+   * Flips every run. Steps that stream weights (PlanStep.alternateOrder)
+   * run their tasks last-first when it is set: the weights the previous run
+   * read last are the ones still in cache, so they are read first. A model
+   * whose weights slightly exceed the cache then misses on the excess only,
+   * where the same order every run misses on all of it (LRU evicts each line
+   * just before it is needed again).
+   */
+  private reverseStreams = false;
 
   private constructor(
     current: LoadedModel | null,
@@ -206,7 +215,10 @@ export class InferenceSession {
    */
   async run(feeds: Feeds): Promise<Record<string, Tensor>> {
     const model = await this.prepare(feeds);
-    for (const { step, kernel } of model.steps) this.executor.runStep(kernel, step.tasks);
+    const reversed = this.nextOrder();
+    for (const { step, kernel } of model.steps) {
+      this.executor.runStep(kernel, step.tasks, reversed && step.alternateOrder === true);
+    }
     return readOutputs(model);
   }
 
@@ -214,13 +226,20 @@ export class InferenceSession {
   async runProfiled(feeds: Feeds): Promise<ProfiledRun> {
     const model = await this.prepare(feeds);
     const steps: StepTiming[] = [];
+    const reversed = this.nextOrder();
     for (const { step, kernel } of model.steps) {
       const start = performance.now();
-      this.executor.runStep(kernel, step.tasks);
+      this.executor.runStep(kernel, step.tasks, reversed && step.alternateOrder === true);
       const milliseconds = performance.now() - start;
       steps.push({ kernel: step.kernel, group: step.group, ops: step.ops, flops: step.flops, milliseconds });
     }
     return { outputs: readOutputs(model), steps };
+  }
+
+  /** Whether this run reverses the streaming steps (see reverseStreams). */
+  private nextOrder(): boolean {
+    this.reverseStreams = !this.reverseStreams;
+    return !this.reverseStreams;
   }
 
   /** Frees the executor; the session cannot run afterwards. */

@@ -43,6 +43,8 @@ export const CONTROL = {
   step: 5,
   /** Set by a worker whose kernel trapped; the calling thread throws after the step. */
   failed: 6,
+  /** 1 when every range of the job runs its tasks last-first (runTasks). */
+  reversed: 7,
   /**
    * Worker w's slots start at workerSlots + WORKER_SLOTS * w: first task,
    * task count, messages posted, and the claim on the range (0 = unclaimed).
@@ -91,6 +93,16 @@ export interface WorkerHost {
 
 /** A kernel export: runs tasks [first, first + count). */
 export type KernelFunction = (first: number, count: number) => void;
+
+/**
+ * Runs tasks [first, first + count) of `kernel`; `reversed` runs them
+ * last-first, one call each, since a kernel's own task loop counts up.
+ * Tasks are independent (threads run them at once), so any order is correct.
+ */
+export function runTasks(kernel: KernelFunction, first: number, count: number, reversed: boolean): void {
+  if (!reversed) kernel(first, count);
+  else for (let task = first + count - 1; task >= first; task--) kernel(task, 1);
+}
 
 /** A step the pool knows: which attached model and which of its steps. */
 export interface PoolStep {
@@ -185,18 +197,19 @@ export class ThreadPool {
 
   /**
    * Runs all `tasks` of `step`, split in balanced contiguous ranges over the
-   * threads; the calling thread runs the last range itself. Returns when all
-   * have finished.
+   * threads; the calling thread runs the last range itself. Each range runs
+   * last-first when `reversed`. Returns when all have finished.
    */
-  run(step: PoolStep, kernel: KernelFunction, tasks: number): void {
+  run(step: PoolStep, kernel: KernelFunction, tasks: number, reversed = false): void {
     const parts = Math.min(this.threads, tasks);
     if (runsSerially(step.flops, tasks, this.threads)) {
-      kernel(0, tasks);
+      runTasks(kernel, 0, tasks, reversed);
       return;
     }
     const control = this.control;
     control[CONTROL.model] = step.model;
     control[CONTROL.step] = step.step;
+    control[CONTROL.reversed] = reversed ? 1 : 0;
     for (let worker = 0; worker < this.workers.length; worker++) {
       const slots = CONTROL.workerSlots + WORKER_SLOTS * worker;
       const [first, count] = worker < parts - 1 ? taskRange(tasks, parts, worker) : [0, 0];
@@ -211,8 +224,8 @@ export class ThreadPool {
     this.publishJob(0);
     const [first, count] = taskRange(tasks, parts, parts - 1);
     try {
-      kernel(first, count);
-      for (let worker = 0; worker < parts - 1; worker++) this.runUnclaimed(worker, kernel);
+      runTasks(kernel, first, count, reversed);
+      for (let worker = 0; worker < parts - 1; worker++) this.runUnclaimed(worker, kernel, reversed);
     } finally {
       this.awaitWorkers();
     }
@@ -256,11 +269,11 @@ export class ThreadPool {
   }
 
   /** Runs worker `worker`'s range on the calling thread if no worker has claimed it yet. */
-  private runUnclaimed(worker: number, kernel: KernelFunction): void {
+  private runUnclaimed(worker: number, kernel: KernelFunction, reversed: boolean): void {
     const slots = CONTROL.workerSlots + WORKER_SLOTS * worker;
     if (Atomics.compareExchange(this.control, slots + SLOT.claim, 0, 1) !== 0) return;
     try {
-      kernel(this.control[slots + SLOT.first]!, this.control[slots + SLOT.count]!);
+      runTasks(kernel, this.control[slots + SLOT.first]!, this.control[slots + SLOT.count]!, reversed);
     } finally {
       Atomics.sub(this.control, CONTROL.pending, 1);
     }
