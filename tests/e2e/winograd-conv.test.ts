@@ -1,6 +1,6 @@
 /**
- * 3×3 stride-1 convolutions take the Winograd F(2×2, 3×3) path
- * (graph/passes/winograd-conv.ts): input transform, batched MatMul against
+ * 3×3 and 5×5 stride-1 convolutions take the Winograd F(2×2, 3×3) and
+ * F(2×2, 5×5) paths (graph/passes/winograd-conv.ts): input transform, batched MatMul against
  * weights transformed at compile time, output transform with the conv's
  * epilogue. Each variant is compiled through the public API and compared
  * with onnxruntime-node at 1 and 2 threads: odd output sizes (partial
@@ -20,6 +20,8 @@ interface Variant {
   readonly outChannels: number;
   readonly pads: readonly [number, number, number, number];
   readonly residual?: boolean;
+  /** Kernel size (default 3). */
+  readonly kernel?: number;
 }
 
 const VARIANTS: readonly Variant[] = [
@@ -35,12 +37,28 @@ const VARIANTS: readonly Variant[] = [
     pads: [1, 1, 1, 1],
     residual: true,
   },
+  { name: "5×5 kernel, 16→16, 9×9, pad 2", input: [1, 16, 9, 9], outChannels: 16, pads: [2, 2, 2, 2], kernel: 5 },
+  {
+    name: "5×5 kernel, odd 7×10 output, no padding, 20→24",
+    input: [1, 20, 11, 14],
+    outChannels: 24,
+    pads: [0, 0, 0, 0],
+    kernel: 5,
+  },
+  {
+    name: "5×5 kernel, asymmetric pads, residual add and relu, 32→32, 8×8",
+    input: [1, 32, 8, 8],
+    outChannels: 32,
+    pads: [2, 1, 2, 3],
+    residual: true,
+    kernel: 5,
+  },
 ];
 
 function modelOf(variant: Variant, index: number): Uint8Array {
   return convModel({
     input: variant.input,
-    weights: [variant.outChannels, variant.input[1], 3, 3],
+    weights: [variant.outChannels, variant.input[1], variant.kernel ?? 3, variant.kernel ?? 3],
     attributes: { pads: variant.pads },
     epilogue: variant.residual === true ? "residual-relu" : "relu",
     weightSeed: 11 + index,

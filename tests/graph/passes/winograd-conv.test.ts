@@ -52,12 +52,22 @@ test("winogradConv rewrites a 3×3 stride-1 Conv into input transform, MatMul an
   assert.equal(output!.inputs[1], graph.nodes[0]!.inputs[2], "the bias moves to the output transform");
 });
 
+test("winogradConv rewrites a 5×5 stride-1 Conv with F(2×2, 5×5): 36 tile positions", () => {
+  const { fixture, graph } = convGraph({ kernel: 5 });
+  const after = verifyGraph(winogradConv(graph, fixture.ids), { requireShapes: true });
+  assert.deepEqual(opTypes(after), ["WinogradInput", "Reshape", "MatMul", "WinogradOutput"]);
+  const [input, , matmul] = after.nodes;
+  assert.equal(input!.attributes.get("kernel")?.kind === "int" && input!.attributes.get("kernel")?.value, 5);
+  assert.deepEqual(input!.outputs[0]!.shape, [36, 1, 3, 3, MIN_CHANNELS]);
+  assert.deepEqual(matmul!.inputs[1]!.shape, [36, MIN_CHANNELS, MIN_CHANNELS]);
+});
+
 test("winogradConv leaves convolutions it does not qualify unchanged", () => {
   const cases: Record<string, ConvCase> = {
     "stride 2": { attributes: { strides: attr.ints([2, 2]) } },
     "dilation 2": { attributes: { dilations: attr.ints([2, 2]) } },
     "group 2": { inputs: 32, attributes: { group: attr.int(2) } },
-    "5×5 kernel": { kernel: 5 },
+    "7×7 kernel": { kernel: 7 },
     "too few input channels": { inputs: MIN_CHANNELS / 2 },
     "too few output channels": { outputs: MIN_CHANNELS / 2 },
     "channels not a multiple of 4": { inputs: MIN_CHANNELS + 2 },
