@@ -47,8 +47,8 @@ export interface PlanStep {
   /** Floating-point operations of one run of the step. */
   readonly flops: number;
   /**
-   * Set when the step streams weights: it reads more weight bytes than it
-   * does flops, so each weight is used about once per run (a matrix-vector
+   * Set when the step streams weights: it does no more flops than it reads
+   * weight bytes, so each weight is used about once per run (a matrix-vector
    * product). The runtime then runs its tasks last-first on every other run:
    * the tasks read last, whose weights are still in cache, come first
    * (session.ts). Absent in older plans: tasks run in order.

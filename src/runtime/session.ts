@@ -104,8 +104,8 @@ export class InferenceSession {
   private readonly executor: StepExecutor;
   private released = false;
   /**
-   * Flips every run. Steps that stream weights (PlanStep.alternateOrder)
-   * run their tasks last-first when it is set: the weights the previous run
+   * Whether the next run reverses; flips every run. Steps that stream
+   * weights (PlanStep.alternateOrder) run their tasks last-first when it is set: the weights the previous run
    * read last are the ones still in cache, so they are read first. A model
    * whose weights slightly exceed the cache then misses on the excess only,
    * where the same order every run misses on all of it (LRU evicts each line
@@ -238,8 +238,9 @@ export class InferenceSession {
 
   /** Whether this run reverses the streaming steps (see reverseStreams). */
   private nextOrder(): boolean {
-    this.reverseStreams = !this.reverseStreams;
-    return !this.reverseStreams;
+    const reversed = this.reverseStreams;
+    this.reverseStreams = !reversed;
+    return reversed;
   }
 
   /** Frees the executor; the session cannot run afterwards. */
