@@ -105,11 +105,11 @@ export class InferenceSession {
   private released = false;
   /**
    * Whether the next run reverses; flips every run. Steps that stream
-   * weights (PlanStep.alternateOrder) run their tasks last-first when it is set: the weights the previous run
-   * read last are the ones still in cache, so they are read first. A model
-   * whose weights slightly exceed the cache then misses on the excess only,
-   * where the same order every run misses on all of it (LRU evicts each line
-   * just before it is needed again).
+   * weights (PlanStep.alternateOrder) run their tasks last-first when it is
+   * set: the weights the previous run read last are the ones still in
+   * cache, so they are read first. A model whose weights slightly exceed the
+   * cache then misses on the excess only, where the same order every run
+   * misses on all of it (LRU evicts each line just before it is needed again).
    */
   private reverseStreams = false;
 
