@@ -112,7 +112,8 @@ const STREAMED_WEIGHT_BYTES = 64 * 1024;
  * Whether `kernel` streams its weights: its tasks (more than one) read at
  * least STREAMED_WEIGHT_BYTES of constants and it does no more flops than it
  * reads weight bytes. A matrix-vector product does half a flop per byte, a
- * GEMM of M rows M/2: up to two rows qualify. Such a kernel's time is the
+ * GEMM of M rows M/2: up to two rows qualify. Kernels without flops (a
+ * Gather from an embedding table) read only part of their constants. Such a kernel's time is the
  * weights' trip from memory, which the plan shortens by alternating the task
  * order between runs (PlanStep.alternateOrder).
  */
@@ -122,7 +123,7 @@ function streamsWeights(kernel: Kernel, weights: ReadonlyMap<number, Value>): bo
   for (const buffer of kernel.buffers) {
     if (buffer.valueId !== undefined && weights.has(buffer.valueId)) bytes += buffer.size * dtypeBytes(buffer.dtype);
   }
-  return bytes >= STREAMED_WEIGHT_BYTES && kernel.flops <= bytes;
+  return bytes >= STREAMED_WEIGHT_BYTES && kernel.flops > 0 && kernel.flops <= bytes;
 }
 
 /**

@@ -233,6 +233,24 @@ describe("which steps stream their weights", () => {
     assert.deepEqual(flagOf(matmulModel(1, 64, 128)), [false]);
   });
 
+  it("leaves a Gather + Add from a 512 KB embedding table in order (it reads a few rows)", () => {
+    const table = Float32Array.from({ length: 1024 * 128 }, (_, i) => Math.sin(i));
+    const bytes = encodeModel({
+      opset: 17,
+      inputs: [{ name: "ids", dtype: "int64", shape: [1, 128] }],
+      outputs: [{ name: "y", dtype: "float32", shape: [1, 128, 128] }],
+      nodes: [
+        { opType: "Gather", inputs: ["table", "ids"], outputs: ["rows"] },
+        { opType: "Add", inputs: ["rows", "positions"], outputs: ["y"] },
+      ],
+      initializers: [
+        { name: "table", data: makeTensorData("float32", [1024, 128], table) },
+        { name: "positions", data: makeTensorData("float32", [128, 128], table.slice(0, 128 * 128)) },
+      ],
+    });
+    assert.ok(flagOf(bytes).every((flag) => !flag));
+  });
+
   it("gives the same outputs on forward and reversed runs", async () => {
     const session = await InferenceSession.create(matmulModel(1, 256, 256), { threads: 1 });
     try {
