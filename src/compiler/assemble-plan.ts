@@ -113,9 +113,10 @@ const STREAMED_WEIGHT_BYTES = 64 * 1024;
  * least STREAMED_WEIGHT_BYTES of constants and it does no more flops than it
  * reads weight bytes. A matrix-vector product does half a flop per byte, a
  * GEMM of M rows M/2: up to two rows qualify. Kernels without flops (a
- * Gather from an embedding table) read only part of their constants. Such a kernel's time is the
- * weights' trip from memory, which the plan shortens by alternating the task
- * order between runs (PlanStep.alternateOrder).
+ * Gather from an embedding table) read only part of their constants. A
+ * streaming kernel's time is the weights' trip from memory, which the plan
+ * shortens by alternating the task order between runs
+ * (PlanStep.alternateOrder).
  */
 function streamsWeights(kernel: Kernel, weights: ReadonlyMap<number, Value>): boolean {
   if (kernel.taskExtent < 2) return false;

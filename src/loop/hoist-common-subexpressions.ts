@@ -60,12 +60,7 @@ function shareWithinRuns(statements: readonly Stmt[]): Stmt {
 
 /** `statements` with each eligible subexpression that occurs twice or more bound to a local once. */
 function shareRepeated(statements: readonly Stmt[]): readonly Stmt[] {
-  const assigned = new Set<Var>();
-  const stored = new Set<Buffer>();
-  for (const statement of statements) {
-    if (statement.kind === "assign") assigned.add(statement.target);
-    if (statement.kind === "store") stored.add(statement.buffer);
-  }
+  const { assigned, stored } = writesOf(statements);
   const eligible = (expr: Expr): boolean =>
     isWorthBinding(expr) && !isFreeAtUse(expr) && !dependsOnBody(expr, assigned, stored);
   return bindRepeated(statements, eligible).statements;
@@ -81,14 +76,20 @@ function isFreeAtUse(expr: Expr): boolean {
   return expr.kind === "binary" && expr.op === "add" && expr.dtype === "int32" && expr.b.kind === "const";
 }
 
-function optimizeInnermost(loop: For): Stmt {
-  const statements = loop.body.kind === "seq" ? loop.body.body : [loop.body];
+/** The locals assigned and the buffers stored by straight-line `statements`. */
+function writesOf(statements: readonly Stmt[]): { assigned: Set<Var>; stored: Set<Buffer> } {
   const assigned = new Set<Var>();
   const stored = new Set<Buffer>();
   for (const statement of statements) {
     if (statement.kind === "assign") assigned.add(statement.target);
     if (statement.kind === "store") stored.add(statement.buffer);
   }
+  return { assigned, stored };
+}
+
+function optimizeInnermost(loop: For): Stmt {
+  const statements = loop.body.kind === "seq" ? loop.body.body : [loop.body];
+  const { assigned, stored } = writesOf(statements);
   const shared = bindRepeated(statements, (expr) => isWorthBinding(expr) && !dependsOnBody(expr, assigned, stored));
   const loopDependent = (variable: Var): boolean =>
     variable === loop.loopVar || assigned.has(variable) || shared.locals.has(variable);

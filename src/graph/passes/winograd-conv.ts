@@ -28,7 +28,7 @@ import { isStaticShape } from "../ir.js";
 import { makePlaceholderContext } from "../fold-node.js";
 import { type TensorData, makeTensorData } from "../../support/tensor-data.js";
 import { TESSERA_DOMAIN } from "../../te/ops/registry.js";
-import { type WinogradTransform, WINOGRAD_F2_3, WINOGRAD_F2_5, tileCount } from "../../te/ops/nn/winograd.js";
+import { type WinogradTransform, tileCount, winogradTransform } from "../../te/ops/nn/winograd.js";
 import { windowGeometry } from "../../te/ops/nn/window.js";
 
 /** Fewer input or output channels than this keep the direct convolution. */
@@ -44,11 +44,8 @@ export function winogradConv(graph: Graph, ids: IdSource = defaultIds): Graph {
   });
 }
 
-/** The transform for each kernel size that has one. */
-const TRANSFORM_BY_KERNEL: ReadonlyMap<number, WinogradTransform> = new Map([
-  [3, WINOGRAD_F2_3],
-  [5, WINOGRAD_F2_5],
-]);
+/** Output tile of every rewrite: F(2×2, r×r) for each kernel size r that has a transform. */
+const TILE = 2;
 
 /** The conv's pads [top, left, bottom, right] and transform when it qualifies (see the file comment), else null. */
 function qualify(node: Node): { pads: readonly number[]; transform: WinogradTransform } | null {
@@ -57,8 +54,9 @@ function qualify(node: Node): { pads: readonly number[]; transform: WinogradTran
   if (x === null || x === undefined || w === null || w === undefined || w.constant === undefined) return null;
   if (x.dtype !== "float32" || w.dtype !== "float32" || !isStaticShape(x.shape) || x.shape.length !== 4) return null;
   const [outputs, inputs, kernelHeight, kernelWidth] = w.constant.shape as [number, number, number, number];
-  const transform = TRANSFORM_BY_KERNEL.get(kernelHeight);
-  if (w.constant.shape.length !== 4 || transform === undefined || kernelWidth !== kernelHeight) return null;
+  if (w.constant.shape.length !== 4 || kernelWidth !== kernelHeight) return null;
+  const transform = winogradTransform(TILE, kernelHeight);
+  if (transform === null) return null;
   if (Math.min(inputs, outputs) < MIN_CHANNELS || inputs % CHANNEL_MULTIPLE !== 0) return null;
   if (outputs % CHANNEL_MULTIPLE !== 0 || x.shape[1] !== inputs) return null;
   const group = node.attributes.get("group");

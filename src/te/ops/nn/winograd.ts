@@ -15,6 +15,7 @@
  * and the simplifier keeps the one arm each copy needs. The sums are built
  * row transform first, so the unrolled copies share the row sums.
  */
+import { assert } from "../../../support/assert.js";
 import { type Expr, add, compare, constant, div, int, mul, rem, select, sub, tload } from "../../expr.js";
 import { type TeTensor, compute } from "../../tensor.js";
 import type { OpBuildContext, OpDefinition } from "../../op.js";
@@ -75,9 +76,10 @@ export const WINOGRAD_F2_3: WinogradTransform = {
  */
 export function toomCookTransform(tile: number, kernel: number, points: readonly number[]): WinogradTransform {
   const alpha = tile + kernel - 1;
-  if (points.length !== alpha - 1 || new Set(points).size !== points.length) {
-    throw new Error(`F(${tile}, ${kernel}) needs ${alpha - 1} distinct finite points`);
-  }
+  assert(
+    points.length === alpha - 1 && new Set(points).size === points.length,
+    `F(${tile}, ${kernel}) needs ${alpha - 1} distinct finite points`,
+  );
   // E_k: α × k; row j < α − 1 is (1, p_j, p_j², …), the last row picks the leading coefficient.
   const evaluation = (coefficients: number): number[][] =>
     Array.from({ length: alpha }, (_, j) =>
@@ -115,7 +117,7 @@ function invert(matrix: readonly (readonly number[])[]): number[][] {
     }
     [rows[column], rows[pivot]] = [rows[pivot]!, rows[column]!];
     const lead = rows[column]![column]!;
-    if (lead === 0) throw new Error("singular matrix");
+    assert(lead !== 0, "singular matrix");
     rows[column] = rows[column]!.map((value) => value / lead);
     for (let row = 0; row < size; row++) {
       if (row === column) continue;
@@ -133,6 +135,7 @@ function invert(matrix: readonly (readonly number[])[]): number[][] {
  */
 export const WINOGRAD_F2_5: WinogradTransform = toomCookTransform(2, 5, [0, 1, -1, 2, -2]);
 
+/** Every transform the compiler uses: output tiles of 2×2, for 3×3 and 5×5 kernels. */
 const TRANSFORMS: readonly WinogradTransform[] = [WINOGRAD_F2_3, WINOGRAD_F2_5];
 
 export function winogradTransform(tile: number, kernel: number): WinogradTransform | null {
