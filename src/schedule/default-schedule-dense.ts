@@ -143,8 +143,15 @@ function weightsStayCached(builder: ScheduleBuilder, chain: readonly For[], colu
   return bytes <= CACHED_WEIGHT_BYTES;
 }
 
-/** Vector accumulators of a matrix-vector micro-kernel: as many as the 4×8 tile's. */
-const VECTOR_ACCUMULATORS = 8;
+/**
+ * Vector accumulators of a matrix-vector micro-kernel. Each accumulator's
+ * step loads its own weight vector, and Node 20's V8 hoists a block's loads
+ * to its top: 8 accumulators, their 8 operands and the broadcast input need
+ * 17 xmm registers, so two accumulators lived on the stack and every step
+ * waited on a store-to-load round trip. 6 fit (mlp_mnist at 2 threads:
+ * its GEMVs 48 → 55 GFLOP/s).
+ */
+const VECTOR_ACCUMULATORS = 6;
 
 /**
  * A dense op whose only output loop is the columns (one output row: a
