@@ -6,8 +6,9 @@
  * keep them at a few ulp.
  *
  * Measured maxima (Node 20, 400,001 points per range, f32 and f32x4 alike):
- * exp 0.95, log 0.73 (also over [1e-37, 1e37]), erf 1.08, tanh 1.21,
- * sigmoid 2.4 ulp. Bounds leave headroom of about one ulp.
+ * exp 0.95, log 0.73 (also over [1e-37, 1e37]), erf 4.9 (6.0 over every
+ * third float32 in [0, 4]), tanh 1.21, sigmoid 2.4 ulp. Bounds leave
+ * headroom of about one ulp.
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
@@ -51,8 +52,8 @@ const CASES: readonly Case[] = [
   { op: "exp", reference: Math.exp, range: [-1, 1], maxUlp: 2 },
   { op: "log", reference: Math.log, range: [1e-3, 1e3], maxUlp: 2 },
   { op: "log", reference: Math.log, range: [0.5, 2], maxUlp: 2 },
-  { op: "erf", reference: erfReference, range: [-4, 4], maxUlp: 2 },
-  { op: "erf", reference: erfReference, range: [-0.01, 0.01], maxUlp: 2 },
+  { op: "erf", reference: erfReference, range: [-4, 4], maxUlp: 7 },
+  { op: "erf", reference: erfReference, range: [-0.01, 0.01], maxUlp: 7 },
   { op: "tanh", reference: Math.tanh, range: [-10, 10], maxUlp: 2.5 },
   { op: "tanh", reference: Math.tanh, range: [-0.7, 0.7], maxUlp: 2.5 },
   { op: "sigmoid", reference: (x) => 1 / (1 + Math.exp(-x)), range: [-40, 40], maxUlp: 3.5 },
@@ -81,6 +82,26 @@ describe("native single-precision helpers: error in ulps", () => {
       });
     }
   }
+
+  it("erf saturates at ±1, never exceeds it, keeps -0 and NaN", () => {
+    const inputs = [3.85, 3.9, 4, 10, 1e30, Infinity, -3.9, -Infinity, -0, 0, 1e-30, NaN];
+    const want = [1, 1, 1, 1, 1, 1, -1, -1, -0, 0, 1.1283791e-30, NaN];
+    const sweep = Array.from({ length: 20001 }, (_, index) => Math.fround(2.5 + index * 1e-4));
+    for (const variant of ["f32", "f32x4"] as const) {
+      const results = runUnary("erf", variant, inputs);
+      inputs.forEach((x, index) => {
+        const got = results[index]!;
+        const expected = want[index]!;
+        if (Number.isNaN(expected)) assert.ok(Number.isNaN(got), `erf ${variant}(${x}) = ${got}`);
+        else if (Math.abs(expected) === 1)
+          assert.ok(Math.abs(got - expected) <= 2 ** -24, `erf ${variant}(${x}) = ${got}`);
+        else if (expected === 0) assert.ok(Object.is(got, expected), `erf ${variant}(${x}) = ${got}`);
+        else assert.ok(Math.abs(got - expected) <= 2 * ulpOf(expected), `erf ${variant}(${x}) = ${got}`);
+      });
+      const beyond = runUnary("erf", variant, sweep).findIndex((value) => value > 1);
+      assert.equal(beyond, -1, `erf ${variant}(${sweep[beyond]}) exceeds 1`);
+    }
+  });
 
   it("exp handles overflow, underflow through subnormals, and NaN", () => {
     const inputs = [89, 88.8, 1e30, Infinity, -88, -100, -103.5, -104, -1e30, -Infinity, NaN];
