@@ -11,6 +11,7 @@ import type { FusedGraph, FusedGroup } from "../graph/fused.js";
 import type { Value } from "../graph/ir.js";
 import { type Buffer, type Kernel, makeBuffer } from "../loop/ir.js";
 import { lowerToLoops } from "../loop/lower-te.js";
+import { branchUniformSelects } from "../loop/branch-uniform-selects.js";
 import { hoistCommonSubexpressions } from "../loop/hoist-common-subexpressions.js";
 import { scheduleKernel } from "../schedule/finalize.js";
 import { sizeOf } from "../support/tensor-data.js";
@@ -52,7 +53,7 @@ function lowerGroup(group: FusedGroup, index: number, bufferOf: (value: Value) =
   const outputs = te.outputs.map(({ value, tensor }) => ({ tensor, buffer: bufferOf(value) }));
   const nest = lowerToLoops({ name: kernelName(group, index), outputs, inputs });
   const scheduled = scheduleKernel(nest, scheduleOf(group, nest));
-  const kernel = { ...scheduled, body: hoistCommonSubexpressions(scheduled.body) };
+  const kernel = { ...scheduled, body: branchUniformSelects(hoistCommonSubexpressions(scheduled.body)) };
   return { group: { ...group, inputs: [...new Set(te.inputs.values())] }, kernel };
 }
 
