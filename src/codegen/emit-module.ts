@@ -18,7 +18,12 @@ import { emitKernel } from "./emit-kernel.js";
 import { generateHelpers } from "./math/library.js";
 import { isHelperName } from "./math/names.js";
 import { globalSet, localGet } from "./wasm/instructions.js";
-import { encodeModule, type FunctionDefinition, type ModuleDefinition } from "./wasm/module-builder.js";
+import {
+  encodeModule,
+  type FunctionDefinition,
+  type ModuleDefinition,
+  WASM_PAGE_BYTES,
+} from "./wasm/module-builder.js";
 
 /** The per-instance scratch base of shared-memory modules, and the export that sets it. */
 export const SCRATCH_BASE_GLOBAL = "scratch_base";
@@ -46,13 +51,13 @@ export function buildModuleDefinition(request: ModuleRequest): ModuleDefinition 
   const constants = new Map<string, readonly number[]>();
   const shared = request.sharedMemory ?? false;
   const scratchBase = shared ? SCRATCH_BASE_GLOBAL : undefined;
+  const memoryBytes = request.memoryPages * WASM_PAGE_BYTES;
+  const options = { addressOf: request.addressOf, relaxedSimd: request.relaxedSimd, scratchBase, memoryBytes };
   const kernels = request.kernels.map((kernel) => {
     assert(!names.has(kernel.name), `two kernels named ${kernel.name}`);
     assert(!isHelperName(kernel.name), `kernel name ${kernel.name} collides with helper names`);
     assert(kernel.name !== SET_SCRATCH_BASE, `kernel name ${kernel.name} collides with the scratch setter`);
     names.add(kernel.name);
-    const memoryBytes = request.memoryPages * 65536;
-    const options = { addressOf: request.addressOf, relaxedSimd: request.relaxedSimd, scratchBase, memoryBytes };
     const emitted = emitKernel(kernel, options);
     for (const helper of emitted.helpers) helpers.add(helper);
     for (const [name, bytes] of emitted.constants) constants.set(name, bytes);

@@ -19,6 +19,7 @@ import type { Kernel } from "../loop/ir.js";
 import { resetExprInterning } from "../te/expr.js";
 import { printKernel } from "../loop/print-loop.js";
 import { emitModule } from "../codegen/emit-module.js";
+import { WASM_PAGE_BYTES } from "../codegen/wasm/module-builder.js";
 import { printWat } from "../codegen/print-wat.js";
 import type { ExecutionPlan } from "../runtime/plan.js";
 import { TesseraError } from "../support/errors.js";
@@ -73,8 +74,6 @@ export interface LoweredModel {
   readonly fused: FusedGraph;
   readonly steps: readonly KernelStep[];
 }
-
-const WASM_PAGE_BYTES = 65536;
 
 /** Pages of the memory a compiled module declares, so that inspect prints the code compileModel emits. */
 function memoryPagesOf(plan: ExecutionPlan): number {

@@ -6,9 +6,10 @@
  * were (but for one that starts compiling while one of ours is in flight,
  * which is compiled eagerly too). A process started with either flag named
  * on its command line (or in NODE_OPTIONS) keeps its own choice, and a V8
- * that refuses runtime flags compiles the default way. Loaded by a dynamic import from compile-wasm.ts,
- * and imports node:v8 dynamically (only platform-node.ts imports Node
- * modules statically), so browser bundles never see it.
+ * that refuses runtime flags compiles the default way. Loaded by a dynamic
+ * import from compile-wasm.ts, and imports node:v8 dynamically (only
+ * platform-node.ts imports Node modules statically), so browser bundles
+ * never see it.
  */
 type SetFlags = (flags: string) => void;
 

@@ -55,6 +55,9 @@ export interface ModuleDefinition {
   readonly functions: readonly FunctionDefinition[];
 }
 
+/** Bytes in one page of WebAssembly memory. */
+export const WASM_PAGE_BYTES = 65536;
+
 const SECTION = { custom: 0, type: 1, import: 2, function: 3, global: 6, export: 7, code: 10 } as const;
 const MAGIC_AND_VERSION = [0x00, 0x61, 0x73, 0x6d, 0x01, 0x00, 0x00, 0x00];
 
