@@ -48,6 +48,8 @@ export class KernelContext {
   induction: AddressInduction | null = null;
   /** The loops around the statement being emitted, outermost first. */
   readonly enclosingLoops: For[] = [];
+  /** Never-taken branches emitted so far (emit-kernel.ts endBasicBlock). */
+  blockBreaks = 0;
   private readonly locals = new Map<Var, number>();
 
   constructor(
