@@ -9,7 +9,8 @@
  *
  * --held-out measures, instead of the shared models, stand-ins for models
  * the checks hold out: the CNN blocks of tests/support/cnn-blocks.ts at
- * ImageNet sizes and a GPT-2-small-like decoder layer
+ * ImageNet sizes, two whole networks from there (ResNeXt-50 32×4d and
+ * ShuffleNet V2 1.0× at 224×224) and a GPT-2-small-like decoder layer
  * (tests/support/decoder-model.ts), written to a temporary folder.
  *
  * --relaxed-simd runs every cell (all runtimes alike) with V8's relaxed SIMD
@@ -105,6 +106,8 @@ function heldOutModels(): Map<string, BenchModel> {
     blocks.inceptionBlock(imagenet(256, 17)),
     blocks.alexnetStem(imagenet(64, 224)),
     blocks.vggBlock(imagenet(64, 56)),
+    blocks.resnext50({ side: 224, widthScale: 1, classes: 1000 }),
+    blocks.shufflenetV2({ side: 224, widthScale: 1, classes: 1000 }),
   ];
   const models = new Map<string, BenchModel>();
   for (const block of cnns) {

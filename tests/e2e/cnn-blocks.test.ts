@@ -4,7 +4,9 @@
  * excitation with SiLU and 5×5 depthwise convs, Hardswish gates, 58-channel
  * ShuffleNet branches (overlapping column blocks), 4 channels per group,
  * BatchNormalization that cannot fold, 1×7 / 7×1 / 5×5 convs with explicit
- * padding, 11×11 stride 4, VGG convs.
+ * padding, 11×11 stride 4, VGG convs; and two whole networks at a quarter
+ * of their widths on 64×64 inputs (ResNeXt-50, ShuffleNet V2 with Split and
+ * a ReduceMean head).
  */
 import { test } from "node:test";
 import { expectMatchesOrt } from "../support/ort-oracle.js";
@@ -17,7 +19,9 @@ import {
   inceptionBlock,
   mbconvBlock,
   mobilenetV3Block,
+  resnext50,
   resnextBlock,
+  shufflenetV2,
   shuffleBlock,
   vggBlock,
 } from "../support/cnn-blocks.js";
@@ -31,11 +35,13 @@ const BLOCKS: readonly BlockModel[] = [
   inceptionBlock({ channels: 16, height: 9, width: 8, repeats: 1 }),
   alexnetStem({ channels: 8, height: 67, width: 67, repeats: 1 }),
   vggBlock({ channels: 8, height: 12, width: 12, repeats: 1 }),
+  resnext50({ side: 64, widthScale: 0.25, classes: 10 }),
+  shufflenetV2({ side: 64, widthScale: 0.25, classes: 10 }),
 ];
 
 for (const [index, block] of BLOCKS.entries()) {
   for (const [threads, layout] of THREADS_AND_LAYOUTS) {
-    test(`${block.name} block matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
+    test(`${block.name} matches onnxruntime-node at ${threads} thread(s), ${layout}`, async () => {
       const data = pseudoRandom(size(block.input), 31 + index);
       await expectMatchesOrt(block.bytes, { x: { dtype: "float32", data, dims: block.input } }, { threads, layout });
     });

@@ -26,6 +26,8 @@ interface ConvOptions {
   readonly stride?: number;
   /** [top, left, bottom, right]; default: half the kernel on each side. */
   readonly pads?: readonly number[];
+  /** Multiplies the weights' 1/√fan-in scale (whole networks keep their activations near 1 with 4). */
+  readonly gain?: number;
 }
 
 /** Builds a single-input model node by node. */
@@ -69,7 +71,11 @@ class BlockBuilder {
     const group = options.group ?? 1;
     const pads = options.pads ?? [height >> 1, width >> 1, height >> 1, width >> 1];
     const stride = options.stride ?? 1;
-    const w = this.weight([outputs, inputs / group, height, width], 1 / Math.sqrt((inputs / group) * height * width));
+    const gain = options.gain ?? 1;
+    const w = this.weight(
+      [outputs, inputs / group, height, width],
+      gain / Math.sqrt((inputs / group) * height * width),
+    );
     const attributes = { kernel_shape: [height, width], pads, group, strides: [stride, stride] };
     return this.op("Conv", [x, w, this.weight([outputs], 0.1)], attributes);
   }
@@ -85,6 +91,23 @@ class BlockBuilder {
 
   relu(x: string): string {
     return this.op("Relu", [x]);
+  }
+
+  /** Split along `axis` into parts of `sizes`. */
+  split(x: string, sizes: readonly number[], axis: number): string[] {
+    const outputs = sizes.map(() => this.fresh("t"));
+    this.nodes.push({ opType: "Split", inputs: [x, this.ints(sizes)], outputs, attributes: { axis } });
+    return outputs;
+  }
+
+  /** The classifier: pool to a vector (GlobalAveragePool + Flatten, or ReduceMean), then a Linear layer. */
+  classifier(x: string, channels: number, classes: number, pool: "global" | "mean"): string {
+    const pooled =
+      pool === "global"
+        ? this.op("Flatten", [this.op("GlobalAveragePool", [x])], { axis: 1 })
+        : this.op("ReduceMean", [x], { axes: [2, 3], keepdims: 0 });
+    const w = this.weight([classes, channels], 16 / Math.sqrt(channels));
+    return this.op("Gemm", [pooled, w, this.weight([classes], 0.1)], { transB: 1 });
   }
 
   model(name: string, input: readonly number[], output: string): BlockModel {
@@ -231,6 +254,107 @@ export function vggBlock({ channels, height, width }: BlockSize): BlockModel {
   x = b.relu(b.conv(x, channels * 2, channels * 4, [3, 3], { stride: 2 }));
   x = b.relu(b.conv(x, channels * 4, channels * 4, [3, 3]));
   return b.model("vgg", [1, channels, height, width], x);
+}
+
+/** Conv weight gain for whole networks: their outputs stay near 1 through 50 layers. */
+const NETWORK_GAIN = 4;
+
+/** A whole network's input side and channel scale (1 = the published widths). */
+export interface NetworkSize {
+  readonly side: number;
+  readonly widthScale: number;
+  readonly classes: number;
+}
+
+/**
+ * ResNeXt-50 32×4d as torchvision builds it (BatchNorm folded, as export
+ * leaves it): 7×7 stem, max pool, four stages of 3/4/6/3 bottlenecks
+ * (1×1, grouped 3×3 with 32 groups, 1×1, residual; a strided 1×1
+ * projection opens each stage), global average pool, Linear.
+ */
+export function resnext50({ side, widthScale, classes }: NetworkSize): BlockModel {
+  const b = new BlockBuilder();
+  const scaled = (channels: number): number => Math.max(32, Math.round(channels * widthScale));
+  let x = b.relu(b.conv("x", 3, scaled(64), [7, 7], { gain: NETWORK_GAIN, stride: 2 }));
+  x = b.op("MaxPool", [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let channels = scaled(64);
+  const stages = [
+    [3, 128, 256, 1],
+    [4, 256, 512, 2],
+    [6, 512, 1024, 2],
+    [3, 1024, 2048, 2],
+  ] as const;
+  for (const [blocks, width, out, stride] of stages) {
+    for (let index = 0; index < blocks; index++) {
+      const step = index === 0 ? stride : 1;
+      let h = b.relu(b.conv(x, channels, scaled(width), [1, 1], { gain: NETWORK_GAIN }));
+      h = b.relu(b.conv(h, scaled(width), scaled(width), [3, 3], { gain: NETWORK_GAIN, group: 32, stride: step }));
+      h = b.conv(h, scaled(width), scaled(out), [1, 1], { gain: NETWORK_GAIN });
+      const skip = index === 0 ? b.conv(x, channels, scaled(out), [1, 1], { gain: NETWORK_GAIN, stride: step }) : x;
+      x = b.relu(b.op("Add", [h, skip]));
+      channels = scaled(out);
+    }
+  }
+  return b.model("resnext50", [1, 3, side, side], b.classifier(x, channels, classes, "global"));
+}
+
+/**
+ * ShuffleNet V2 1.0× as torchvision builds it: 3×3 stride-2 stem, max
+ * pool, stages of 4/8/4 units (116/232/464 channels; the first unit of each
+ * downsamples both branches, the others Split the channels in two), each
+ * unit ending in Concat and the channel shuffle (Reshape, Transpose,
+ * Reshape), a 1×1 conv to 1024, the spatial mean, Linear.
+ */
+export function shufflenetV2({ side, widthScale, classes }: NetworkSize): BlockModel {
+  const b = new BlockBuilder();
+  const even = (channels: number): number => 2 * Math.max(4, Math.round((channels * widthScale) / 2));
+  let x = b.relu(b.conv("x", 3, 24, [3, 3], { gain: NETWORK_GAIN, stride: 2 }));
+  x = b.op("MaxPool", [x], { kernel_shape: [3, 3], strides: [2, 2], pads: [1, 1, 1, 1] });
+  let channels = 24;
+  let height = Math.floor((Math.floor((side - 1) / 2) + 1 - 1) / 2) + 1;
+  const shuffle = (value: string, count: number): string => {
+    const split = b.op("Reshape", [value, b.ints([1, 2, count / 2, height, height])]);
+    const swapped = b.op("Transpose", [split], { perm: [0, 2, 1, 3, 4] });
+    return b.op("Reshape", [swapped, b.ints([1, count, height, height])]);
+  };
+  for (const [units, width] of [
+    [4, 116],
+    [8, 232],
+    [4, 464],
+  ] as const) {
+    const out = even(width);
+    const half = out / 2;
+    for (let unit = 0; unit < units; unit++) {
+      if (unit === 0) {
+        const left = b.relu(
+          b.conv(
+            b.conv(x, channels, channels, [3, 3], { gain: NETWORK_GAIN, group: channels, stride: 2 }),
+            channels,
+            half,
+            [1, 1],
+            { gain: NETWORK_GAIN },
+          ),
+        );
+        let right = b.relu(b.conv(x, channels, half, [1, 1], { gain: NETWORK_GAIN }));
+        right = b.conv(right, half, half, [3, 3], { gain: NETWORK_GAIN, group: half, stride: 2 });
+        right = b.relu(b.conv(right, half, half, [1, 1], { gain: NETWORK_GAIN }));
+        height = Math.floor((height - 1) / 2) + 1;
+        x = shuffle(b.op("Concat", [left, right], { axis: 1 }), out);
+      } else {
+        const [kept, branch] = b.split(x, [half, half], 1) as [string, string];
+        let right = b.relu(b.conv(branch, half, half, [1, 1], { gain: NETWORK_GAIN }));
+        right = b.relu(
+          b.conv(b.conv(right, half, half, [3, 3], { gain: NETWORK_GAIN, group: half }), half, half, [1, 1], {
+            gain: NETWORK_GAIN,
+          }),
+        );
+        x = shuffle(b.op("Concat", [kept, right], { axis: 1 }), out);
+      }
+      channels = out;
+    }
+  }
+  x = b.relu(b.conv(x, channels, 1024, [1, 1], { gain: NETWORK_GAIN }));
+  return b.model("shufflenet_v2_net", [1, 3, side, side], b.classifier(x, 1024, classes, "mean"));
 }
 
 export const CNN_BLOCKS: readonly ((size: BlockSize) => BlockModel)[] = [
