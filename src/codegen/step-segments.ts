@@ -26,10 +26,12 @@ import { mentionsVar } from "../loop/stmt.js";
 import { isFloat } from "../support/dtype.js";
 
 /**
- * x64 has 16 xmm registers; V8 keeps one as its scratch register, and a
- * mul+add update needs one more for the product.
+ * Vector registers a step's accumulators and operands share: x64 has 16
+ * xmm registers, V8 keeps one as its scratch register, and a mul+add update
+ * needs one more for the product. (12 and 18 ran slower on resnext50's
+ * grouped convs.)
  */
-export const OPERAND_REGISTERS_BESIDE_ACCUMULATORS = 14;
+export const STEP_VECTOR_REGISTERS = 14;
 
 /** A value that lives in a vector register: any vector, or a float scalar. */
 function inVectorRegister(value: { readonly dtype: Var["dtype"]; readonly lanes: number }): boolean {
@@ -43,7 +45,7 @@ function inVectorRegister(value: { readonly dtype: Var["dtype"]; readonly lanes:
  */
 export function segmentStep(
   statements: readonly Stmt[],
-  registers = OPERAND_REGISTERS_BESIDE_ACCUMULATORS,
+  registers = STEP_VECTOR_REGISTERS,
 ): readonly (readonly Stmt[])[] {
   const whole = [statements];
   const step = analyzeStep(statements);
@@ -72,12 +74,12 @@ export function segmentStep(
   return segments.map((updates, index) => {
     const used = new Set<Var>();
     for (const update of updates) step.collectLets(update.value, used);
-    const lets = step.lets.filter((assign) =>
-      index === 0
-        ? !step.isVectorLet(assign) || used.has(assign.target) || !step.readByUpdates.has(assign.target)
-        : used.has(assign.target) && step.isVectorLet(assign),
-    );
-    return [...lets, ...updates];
+    const assignedHere = (assign: Assign): boolean => {
+      if (step.isVectorLet(assign) && used.has(assign.target)) return true;
+      // The first segment also assigns the integer lets and any let no update reads.
+      return index === 0 && (!step.isVectorLet(assign) || !step.readByUpdates.has(assign.target));
+    };
+    return [...step.lets.filter(assignedHere), ...updates];
   });
 }
 

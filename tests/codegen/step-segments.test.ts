@@ -6,7 +6,7 @@
  */
 import { describe, it } from "node:test";
 import assert from "node:assert/strict";
-import { OPERAND_REGISTERS_BESIDE_ACCUMULATORS, segmentStep } from "../../src/codegen/step-segments.js";
+import { STEP_VECTOR_REGISTERS, segmentStep } from "../../src/codegen/step-segments.js";
 import { printWat } from "../../src/codegen/print-wat.js";
 import { interpretKernel } from "../../src/loop/interpret-loop.js";
 import { type Assign, type Buffer, type Kernel, type Stmt, makeBuffer } from "../../src/loop/ir.js";
@@ -109,7 +109,7 @@ describe("segmentStep", () => {
     const accumulators = new Set(conv.accumulators);
     const segments = segmentStep(conv.statements);
     assert.ok(segments.length > 1, "the step reads 6 weight vectors and 12 inputs");
-    const budget = OPERAND_REGISTERS_BESIDE_ACCUMULATORS - accumulators.size;
+    const budget = STEP_VECTOR_REGISTERS - accumulators.size;
     for (const segment of segments) assert.ok(vectorOperands(segment, accumulators) <= budget);
 
     const updates = segments
