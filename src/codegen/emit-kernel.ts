@@ -235,14 +235,15 @@ function emitForIn(context: KernelContext, loop: For, induction: AddressInductio
     builder.emit(i32Const(0), localSet(variable));
     builder.emit(block("loop"));
     context.induction = induction;
+    const segments = stepSegments(loop.body);
     if (pairs) {
-      emitStep(context, loop.body);
+      emitStep(context, segments);
       induction?.emitTouch(context);
       induction?.emitAdvance(context);
       builder.emit(localGet(variable), i32Const(1), plain("i32.add"), localSet(variable));
       endBasicBlock(context);
     }
-    emitStep(context, loop.body);
+    emitStep(context, segments);
     induction?.emitTouch(context);
     induction?.emitAdvance(context);
     context.induction = null;
@@ -266,19 +267,21 @@ function emitForIn(context: KernelContext, loop: For, induction: AddressInductio
 }
 
 /**
- * One iteration's body. A straight-line micro-kernel step is emitted in
- * segments (step-segments.ts), each its own basic block.
+ * One iteration's body in the pieces it is emitted in: a straight-line
+ * micro-kernel step cut into segments (step-segments.ts), anything else whole.
  */
-function emitStep(context: KernelContext, body: Stmt): void {
-  if (!isStraightLine(body)) {
-    emitStmt(context, body);
-    return;
-  }
+function stepSegments(body: Stmt): readonly (readonly Stmt[])[] {
+  if (!isStraightLine(body)) return [[body]];
   const statements: Stmt[] = [];
   walkStmt(body, (node) => {
     if (node.kind !== "seq") statements.push(node);
   });
-  segmentStep(statements).forEach((segment, index) => {
+  return segmentStep(statements);
+}
+
+/** Emits one iteration's segments, each in its own basic block. */
+function emitStep(context: KernelContext, segments: readonly (readonly Stmt[])[]): void {
+  segments.forEach((segment, index) => {
     if (index > 0) endBasicBlock(context);
     for (const statement of segment) emitStmt(context, statement);
   });

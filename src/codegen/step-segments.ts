@@ -110,23 +110,19 @@ function analyzeStep(statements: readonly Stmt[]): StepAnalysis | null {
   const lets: Assign[] = [];
   const letOf = new Map<Var, Assign>();
   for (const assign of assigns) {
-    const readsAccumulator = mentionsVar(assign.value, (variable) => accumulators.has(variable));
+    const reads = (test: (variable: Var) => boolean): boolean => mentionsVar(assign.value, test);
     if (accumulators.has(assign.target)) {
       // acc = acc + f(...): reads its own accumulator only, and every assignment to it is such an update.
-      const readsOther = mentionsVar(
-        assign.value,
-        (variable) => accumulators.has(variable) && variable !== assign.target,
-      );
-      if (readsOther || !mentionsVar(assign.value, (variable) => variable === assign.target)) return null;
+      const own = (variable: Var): boolean => variable === assign.target;
+      if (!reads(own) || reads((variable) => accumulators.has(variable) && !own(variable))) return null;
       updates.push(assign);
-      continue;
+    } else {
+      if (letOf.has(assign.target) || reads((variable) => accumulators.has(variable))) return null;
+      lets.push(assign);
+      letOf.set(assign.target, assign);
     }
-    if (readsAccumulator || letOf.has(assign.target)) return null;
-    // A let read before it is assigned would carry a value from the previous iteration.
-    if (mentionsVar(assign.value, (variable) => variable === assign.target)) return null;
-    lets.push(assign);
-    letOf.set(assign.target, assign);
   }
+  // A let read before it is assigned (itself included) would carry a value from the previous iteration.
   const assignedBefore = new Set<Var>();
   for (const assign of assigns) {
     if (mentionsVar(assign.value, (variable) => letOf.has(variable) && !assignedBefore.has(variable))) return null;

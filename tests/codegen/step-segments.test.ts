@@ -88,17 +88,21 @@ function vectorOperands(statements: readonly Stmt[], accumulators: ReadonlySet<V
   return operands.size;
 }
 
-/** for k in 0..STEPS { step }, then every accumulator stored to `out`. */
-function kernelAround(conv: ConvStep, body: readonly Stmt[], out: Buffer): Kernel {
-  const initial = conv.accumulators.map((accumulator) => assign(accumulator, broadcast(constant(0, "float32"), LANES)));
-  const stores = conv.accumulators.map((accumulator, index) =>
-    store(out, ramp(int(index * LANES), 1, LANES), accumulator),
-  );
+/**
+ * Each conv's accumulators zeroed, its loop `for k in 0..STEPS { body }`
+ * (its own statements unless `bodies` gives them), then every accumulator
+ * stored to `out`.
+ */
+function kernelAround(convs: readonly ConvStep[], out: Buffer, bodies?: readonly (readonly Stmt[])[]): Kernel {
+  const accumulators = convs.flatMap((conv) => conv.accumulators);
+  const initial = accumulators.map((accumulator) => assign(accumulator, broadcast(constant(0, "float32"), LANES)));
+  const loops = convs.map((conv, index) => forLoop(conv.step, STEPS, seq(...(bodies?.[index] ?? conv.statements))));
+  const stores = accumulators.map((accumulator, index) => store(out, ramp(int(index * LANES), 1, LANES), accumulator));
   return {
-    name: "conv_step",
-    body: seq(...initial, forLoop(conv.step, STEPS, seq(...body)), ...stores),
+    name: "conv_steps",
+    body: seq(...initial, ...loops, ...stores),
     taskExtent: 1,
-    buffers: [conv.weights, conv.inputs, out],
+    buffers: [...convs.flatMap((conv) => [conv.weights, conv.inputs]), out],
     flops: 0,
   };
 }
@@ -163,13 +167,13 @@ describe("segmentStep", () => {
     ]);
     const interpret = (body: readonly Stmt[]): Float32Array => {
       const buffers = new Map<Buffer, Float32Array>([...data, [out, new Float32Array(out.size)]]);
-      interpretKernel(kernelAround(conv, body, out), buffers);
+      interpretKernel(kernelAround([conv], out, [body]), buffers);
       return buffers.get(out)!;
     };
     const expected = interpret(conv.statements);
     assert.deepEqual(interpret(segmented), expected);
 
-    const kernel = kernelAround(conv, conv.statements, out);
+    const kernel = kernelAround([conv], out);
     const instance = instantiate([kernel]);
     instance.write(conv.weights, data.get(conv.weights)!);
     instance.write(conv.inputs, data.get(conv.inputs)!);
@@ -182,20 +186,7 @@ it("gives every never-taken branch of a kernel its own constant", () => {
   const first = convStep(2, 4, 3, "a");
   const second = convStep(2, 4, 3, "b");
   const out = makeBuffer("out", "float32", 16 * LANES, "global");
-  const loops = [first, second].map((conv) => forLoop(conv.step, STEPS, seq(...conv.statements)));
-  const stores = [...first.accumulators, ...second.accumulators].map((accumulator, index) =>
-    store(out, ramp(int(index * LANES), 1, LANES), accumulator),
-  );
-  const initial = [...first.accumulators, ...second.accumulators].map((accumulator) =>
-    assign(accumulator, broadcast(constant(0, "float32"), LANES)),
-  );
-  const kernel: Kernel = {
-    name: "two_loops",
-    body: seq(...initial, ...loops, ...stores),
-    taskExtent: 1,
-    buffers: [first.weights, first.inputs, second.weights, second.inputs, out],
-    flops: 0,
-  };
+  const kernel = kernelAround([first, second], out);
   const text = printWat(kernel, { addressOf: () => 64 });
   const constants = [...text.matchAll(/local\.get \$first\s+i32\.const (-\d+)\s+i32\.eq\s+br_if 0/g)].map(
     (match) => match[1],
